@@ -1,0 +1,28 @@
+# The newcomer's entry points. Meson does the building; this file only
+# orders the steps: deps -> build -> demo / check.
+BUILD ?= build
+MESON_OPTS ?=
+
+.PHONY: all deps build demo check clean
+
+all: build
+
+deps:
+	@sh tools/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# The main job on the bundled example host (no GPU needed).
+demo: build
+	@sh tools/demo.sh $(BUILD)
+
+# Every test; the last line is "N passed, N failed".
+check: build
+	@sh tools/check.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,11 @@
+/* The subcommands of `qemu-p2p`, one file each. Each returns the process
+ * exit status: 0 ok, 1 failure, EXIT_USAGE for a usage error. */
+#ifndef QP2P_COMMANDS_H
+#define QP2P_COMMANDS_H
+
+#define EXIT_USAGE 64
+
+int cmd_refresh(int argc, char **argv);
+int cmd_rewrite(int argc, char **argv);
+
+#endif

@@ -1,0 +1,132 @@
+/* Shared CLI helpers (see common.h). */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "commands.h"
+#include "resolve.h"
+#include "sysfs.h"
+
+extern char **environ;
+
+#define WRAPPER_MARKER "@(#)qemu-p2p-wrap marker 1"
+
+const char *cli_config_path(const char *opt)
+{
+	const char *env = getenv("QEMU_P2P_CONFIG");
+
+	if (opt)
+		return opt;
+	return env && env[0] ? env : CONFIG_DEFAULT_PATH;
+}
+
+int cli_open_root(const char *opt, const char *dflt, int *fd)
+{
+	const char *env = !strcmp(dflt, SYSFS_DEFAULT_ROOT) ? getenv("QEMU_P2P_SYSFS") : NULL;
+	const char *path = opt ? opt : env && env[0] ? env : dflt;
+	int r = sysfs_open(path, fd);
+
+	if (r < 0)
+		fprintf(stderr, "qemu-p2p: cannot open %s: %s\n", path, strerror(-r));
+	return r;
+}
+
+bool cli_is_wrapper(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	void *map;
+	bool found;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return false;
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return false;
+	found = memmem(map, (size_t)st.st_size, WRAPPER_MARKER, strlen(WRAPPER_MARKER)) != NULL;
+	munmap(map, (size_t)st.st_size);
+	return found;
+}
+
+static int first_on_path(const char *arch, char **out)
+{
+	_cleanup_free_ char *dirs = strdup(RESOLVE_STD_PATH);
+	char *save = NULL, path[4096];
+
+	if (!dirs)
+		return -ENOMEM;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(path, sizeof(path), "%s/qemu-system-%s", d, arch);
+		if (access(path, X_OK) == 0) {
+			*out = strdup(path);
+			return *out ? 0 : -ENOMEM;
+		}
+	}
+	return -ENOENT;
+}
+
+int cli_real_qemu(const struct config *cfg, const char *arch, char **out, struct err *e)
+{
+	_cleanup_free_ char *first = NULL;
+	struct resolve_in in = {
+		.config_binary = cfg->binary,
+		.arch = arch,
+		.search_path = RESOLVE_STD_PATH,
+		.fallback = RESOLVE_RHEL_QEMU,
+	};
+
+	if (first_on_path(arch, &first) == 0 && cli_is_wrapper(first))
+		in.self = first;
+	else if (first && !cfg->binary)
+		return (*out = strdup(first)) ? 0 : -ENOMEM;
+	return resolve_qemu(&in, out, e);
+}
+
+int cli_capture(char *const argv[], char **out, int *status)
+{
+	_cleanup_close_ int fd = memfd_create("qemu-p2p-capture", MFD_CLOEXEC);
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, fd, 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r)
+		return -r;
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	lseek(fd, 0, SEEK_SET);
+	return read_fd(fd, 1 << 20, out, NULL);
+}
+
+void cli_print_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "qemu-p2p %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nRun \"qemu-p2p %s --help\" for usage.\n", cmd);
+	return EXIT_USAGE;
+}

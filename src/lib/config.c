@@ -1,0 +1,487 @@
+/* Reading the operator file and the host file with inih, checking every
+ * value, and merging them: for each key the operator file wins, then the host
+ * file, then the built-in default; [map] is taken whole from one file.
+ *
+ * inih is fed through our own line reader so that we know the physical line
+ * of every value (Debian builds inih without INI_HANDLER_LINENO), can refuse
+ * lines inih would cut at 200 characters, and can tell an indented
+ * continuation line from a repeated key. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+#define CONFIG_MAX_SIZE (1 << 20)
+
+/* Line reader state shared with the inih callbacks. */
+struct parse {
+	struct conf_file *f;
+	bool host;
+	const char *p, *end;
+	int line;          /* physical line inih is looking at */
+	bool continuation; /* that line began with blank space */
+};
+
+static void fail(struct parse *ps, const char *fmt, ...) _printf_(2, 3);
+static void fail(struct parse *ps, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	if (ps->f->error)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (asprintf(&ps->f->error, "%s:%d: %s", ps->f->path, ps->line, msg) < 0)
+		ps->f->error = NULL;
+}
+
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *ps = stream;
+	const char *nl;
+	size_t len, copy;
+
+	if (ps->p >= ps->end)
+		return NULL;
+	nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
+	len = nl ? (size_t)(nl - ps->p) : (size_t)(ps->end - ps->p);
+	ps->line++;
+	ps->continuation = len && (ps->p[0] == ' ' || ps->p[0] == '\t');
+	if (len >= CONFIG_MAX_LINE)
+		fail(ps, "line is %zu characters long, the limit is %d: "
+			 "continue the value on an indented line",
+		     len, CONFIG_MAX_LINE - 1);
+	copy = len < (size_t)num - 2 ? len : (size_t)num - 2;
+	memcpy(str, ps->p, copy);
+	str[copy] = '\n';
+	str[copy + 1] = '\0';
+	ps->p += len + (nl ? 1 : 0);
+	return str;
+}
+
+/* Splits a value into blank-separated words, calling fn for each. */
+static int each_word(struct parse *ps, const char *value,
+		     int (*fn)(struct parse *, const char *, void *), void *data)
+{
+	_cleanup_free_ char *copy = strdup(value);
+	char *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		int r = fn(ps, w, data);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_addr(struct parse *ps, const char *w, struct pci_addr *a)
+{
+	if (pci_addr_parse_qemu(w, a) == 0)
+		return 0;
+	fail(ps, "'%s' is not a PCI address (write it as 0000:05:00.0)", w);
+	return -EINVAL;
+}
+
+static int add_exclude(struct parse *ps, const char *w, void *data)
+{
+	char *name = strdup(w);
+
+	if (!name || grow_array((void **)&ps->f->exclude, &ps->f->n_exclude, sizeof(name), &name) < 0) {
+		free(name);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_c8_free(struct parse *ps, const char *w, void *data)
+{
+	struct pci_addr a;
+
+	if (parse_addr(ps, w, &a) < 0)
+		return 0; /* recorded; keep reading for further errors */
+	return grow_array((void **)&ps->f->c8_free, &ps->f->n_c8_free, sizeof(a), &a);
+}
+
+static int add_map_addr(struct parse *ps, const char *w, void *data)
+{
+	struct map_entry e = { .label = *(int *)data };
+
+	if (parse_addr(ps, w, &e.addr) < 0)
+		return 0;
+	for (size_t i = 0; i < ps->f->n_map; i++) {
+		if (!pci_addr_equal(&ps->f->map[i].addr, &e.addr))
+			continue;
+		if (ps->f->map[i].label != e.label)
+			fail(ps, "%s is in group %d and in group %d: an address belongs to one group",
+			     w, ps->f->map[i].label, e.label);
+		return 0;
+	}
+	return grow_array((void **)&ps->f->map, &ps->f->n_map, sizeof(e), &e);
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+static int set_string(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = strdup(v);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* One handler per key; `v` is the value, already trimmed by inih. */
+static int key_binary(struct parse *ps, const char *v)
+{
+	if (v[0] != '/') {
+		fail(ps, "binary = %s: give an absolute path", v);
+		return 0;
+	}
+	return set_string(&ps->f->binary, v);
+}
+
+static int key_version(struct parse *ps, const char *v)
+{
+	return set_string(&ps->f->version, v);
+}
+
+static int key_identity(struct parse *ps, const char *v)
+{
+	return set_string(&ps->f->identity, v);
+}
+
+static int key_mode(struct parse *ps, const char *v)
+{
+	static const char *const modes[] = { [MODE_AUTO] = "auto", [MODE_MAP] = "map", [MODE_OFF] = "off" };
+
+	for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (!strcasecmp(v, modes[i])) {
+			ps->f->mode = (enum clique_mode)i;
+			return 0;
+		}
+	}
+	fail(ps, "mode = %s: use auto, map or off", v);
+	return 0;
+}
+
+static int key_level(struct parse *ps, const char *v)
+{
+	if (link_level_parse(v, &ps->f->level) < 0)
+		fail(ps, "level = %s: use PIX, PXB, PHB, NODE, SYS or auto", v);
+	return 0;
+}
+
+static int key_hotplug(struct parse *ps, const char *v)
+{
+	if (!strcasecmp(v, "global"))
+		ps->f->hotplug = HOTPLUG_GLOBAL;
+	else if (!strcasecmp(v, "none") || !strcasecmp(v, "off"))
+		ps->f->hotplug = HOTPLUG_NONE;
+	else
+		fail(ps, "hotplug = %s: use global or none", v);
+	return 0;
+}
+
+static int key_hotplug_ok(struct parse *ps, const char *v)
+{
+	if (!parse_bool(v, &ps->f->hotplug_global_ok))
+		fail(ps, "hotplug_global_ok = %s: use yes or no", v);
+	return 0;
+}
+
+static int key_exclude(struct parse *ps, const char *v)
+{
+	return each_word(ps, v, add_exclude, NULL);
+}
+
+static int key_c8_free(struct parse *ps, const char *v)
+{
+	return each_word(ps, v, add_c8_free, NULL);
+}
+
+static int key_log(struct parse *ps, const char *v)
+{
+	static const char *const targets[] = {
+		[LOGT_STDERR] = "stderr", [LOGT_SYSLOG] = "syslog", [LOGT_BOTH] = "both", [LOGT_OFF] = "off"
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(targets); i++) {
+		if (!strcasecmp(v, targets[i])) {
+			ps->f->log = (enum log_target)i;
+			return 0;
+		}
+	}
+	fail(ps, "target = %s: use stderr, syslog, both or off", v);
+	return 0;
+}
+
+enum { IN_OP = 1, IN_HOST = 2 };
+
+static const struct key {
+	const char *section, *name;
+	unsigned files, bit;
+	bool list; /* continuation lines add to the value */
+	int (*handle)(struct parse *, const char *);
+} keys[] = {
+	{ "qemu", "binary", IN_OP | IN_HOST, SET_BINARY, false, key_binary },
+	{ "qemu", "version", IN_HOST, SET_VERSION, false, key_version },
+	{ "qemu", "identity", IN_HOST, SET_IDENTITY, false, key_identity },
+	{ "cliques", "mode", IN_OP | IN_HOST, SET_MODE, false, key_mode },
+	{ "cliques", "level", IN_OP | IN_HOST, SET_LEVEL, false, key_level },
+	{ "cliques", "exclude", IN_OP, SET_EXCLUDE, true, key_exclude },
+	{ "cliques", "hotplug", IN_OP, SET_HOTPLUG, false, key_hotplug },
+	{ "cliques", "hotplug_global_ok", IN_HOST, SET_HOTPLUG_OK, false, key_hotplug_ok },
+	{ "gpus", "c8_free", IN_HOST, SET_C8_FREE, true, key_c8_free },
+	{ "log", "target", IN_OP, SET_LOG, false, key_log },
+};
+
+static int map_line(struct parse *ps, const char *name, const char *value)
+{
+	char *end = NULL;
+	long label;
+
+	errno = 0;
+	label = strtol(name, &end, 10);
+	if (!name[0] || *end || errno || label < 0 || label > MAP_LABEL_MAX || name[0] == '+' ||
+	    name[0] == '-') {
+		fail(ps, "[map] label '%s': use a number from 0 to %d", name, MAP_LABEL_MAX);
+		return 0;
+	}
+	ps->f->set |= SET_MAP;
+	int l = (int)label;
+	return each_word(ps, value, add_map_addr, &l);
+}
+
+static int warn_unknown(struct parse *ps, const char *section, const char *name)
+{
+	char *w = NULL;
+
+	if (asprintf(&w, "%s:%d: unknown key '%s' in [%s], ignored", ps->f->path, ps->line, name, section) < 0)
+		return -ENOMEM;
+	if (grow_array((void **)&ps->f->warnings, &ps->f->n_warnings, sizeof(w), &w) < 0) {
+		free(w);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *ps = user;
+	unsigned mine = ps->host ? IN_HOST : IN_OP;
+
+	if (!strcmp(section, "map"))
+		return map_line(ps, name, value) == 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct key *k = &keys[i];
+
+		if (strcmp(section, k->section) || strcmp(name, k->name) || !(k->files & mine))
+			continue;
+		if (ps->continuation && !k->list) {
+			fail(ps, "%s takes one value; this indented line continues it", name);
+			return 1;
+		}
+		ps->f->set |= k->bit;
+		return k->handle(ps, value) == 0;
+	}
+	return warn_unknown(ps, section, name) == 0;
+}
+
+int config_parse_text(const char *path, const char *text, size_t len, bool host, struct conf_file *f)
+{
+	struct parse ps = { .f = f, .host = host, .p = text, .end = text + len };
+	int r;
+
+	if (!f->path && !(f->path = strdup(path)))
+		return -ENOMEM;
+	f->present = f->trusted = true;
+	if (memchr(text, '\0', len)) {
+		fail(&ps, "the file contains a NUL byte");
+		return 0;
+	}
+	r = ini_parse_stream(reader, &ps, handler, &ps);
+	if (r > 0 && !f->error) {
+		ps.line = r;
+		fail(&ps, "not a 'key = value' line, a [section] or a comment");
+	} else if (r < 0 && !f->error) {
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Opens path without following a link and checks it on the descriptor. */
+static int open_checked(struct conf_file *f, int *fd_out)
+{
+	_cleanup_close_ int fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	const char *why = NULL;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		f->present = true;
+		if (asprintf(&f->error, "%s: %s%s", f->path, errno == ELOOP ? "is a symbolic link; " : "",
+			     errno == ELOOP ? "write the file itself there" : strerror(errno)) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	f->present = true;
+	if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_uid != 0)
+		why = "not owned by root (chown root:root it)";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		why = "writable by group or others (chmod 644 it)";
+	else if (st.st_size > CONFIG_MAX_SIZE)
+		why = "larger than 1 MiB";
+	if (why) {
+		if (asprintf(&f->error, "%s: %s; file ignored", f->path, why) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	*fd_out = TAKE_FD(fd);
+	return 0;
+}
+
+static int load_file(const char *path, bool host, struct conf_file *f)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!(f->path = strdup(path)))
+		return -ENOMEM;
+	r = open_checked(f, &fd);
+	if (r < 0 || fd < 0)
+		return r;
+	r = read_fd(fd, CONFIG_MAX_SIZE, &text, &len);
+	if (r < 0) {
+		if (asprintf(&f->error, "%s: %s", path, strerror(-r)) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	return config_parse_text(path, text, len, host, f);
+}
+
+char *config_host_path(const char *op_path)
+{
+	const char *slash = strrchr(op_path, '/');
+	int dirlen = slash ? (int)(slash - op_path) : 1;
+	char *out = NULL;
+
+	if (asprintf(&out, "%.*s/qemu-p2p.d/host.conf", dirlen, slash ? op_path : ".") < 0)
+		return NULL;
+	return out;
+}
+
+#define PICK(field, bit, dflt) \
+	((op->set & (bit)) ? op->field : (host->set & (bit)) ? host->field : (dflt))
+
+static void merge(struct config *cfg)
+{
+	const struct conf_file *op = &cfg->op, *host = &cfg->host;
+	const struct conf_file *map = (op->set & SET_MAP) ? op : host;
+
+	cfg->error = op->error ? op->error : host->error;
+	cfg->valid = !cfg->error;
+	/* A binary survives a bad value elsewhere, not an untrusted file. */
+	cfg->binary = op->trusted && op->binary ? op->binary : host->trusted ? host->binary : NULL;
+	cfg->mode = PICK(mode, SET_MODE, MODE_AUTO);
+	cfg->level = PICK(level, SET_LEVEL, LINK_AUTO);
+	cfg->hotplug = PICK(hotplug, SET_HOTPLUG, HOTPLUG_NONE);
+	cfg->log = PICK(log, SET_LOG, LOGT_STDERR);
+	cfg->exclude = op->exclude;
+	cfg->n_exclude = op->n_exclude;
+	cfg->map = map->map;
+	cfg->n_map = map->n_map;
+	cfg->map_source = (map->set & SET_MAP) ? map->path : NULL;
+}
+
+int config_load(const char *op_path, struct config *cfg)
+{
+	_cleanup_free_ char *host_path = config_host_path(op_path);
+	int r;
+
+	*cfg = (struct config){ 0 };
+	if (!host_path)
+		return -ENOMEM;
+	r = load_file(op_path, false, &cfg->op);
+	if (r == 0)
+		r = load_file(host_path, true, &cfg->host);
+	merge(cfg);
+	return r;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void conf_file_free(struct conf_file *f)
+{
+	free(f->path);
+	free(f->binary);
+	free(f->version);
+	free(f->identity);
+	free_strv(f->exclude, f->n_exclude);
+	free(f->map);
+	free(f->c8_free);
+	free_strv(f->warnings, f->n_warnings);
+	free(f->error);
+	*f = (struct conf_file){ 0 };
+}
+
+void config_free(struct config *cfg)
+{
+	conf_file_free(&cfg->op);
+	conf_file_free(&cfg->host);
+	*cfg = (struct config){ 0 };
+}
+
+const char *clique_mode_name(enum clique_mode m)
+{
+	return m == MODE_MAP ? "map" : m == MODE_OFF ? "off" : "auto";
+}
+
+int config_map_label(const struct config *cfg, const struct pci_addr *addr)
+{
+	for (size_t i = 0; i < cfg->n_map; i++)
+		if (pci_addr_equal(&cfg->map[i].addr, addr))
+			return cfg->map[i].label;
+	return -1;
+}
+
+bool config_excludes(const struct config *cfg, const char *vm_name)
+{
+	if (!vm_name)
+		return false;
+	for (size_t i = 0; i < cfg->n_exclude; i++)
+		if (!strcmp(cfg->exclude[i], vm_name))
+			return true;
+	return false;
+}

@@ -1,0 +1,19 @@
+/* Writing the generated host file /etc/qemu-p2p.d/host.conf: its text from
+ * a conf_file, and an atomic replace (temporary file, fsync, rename). */
+#ifndef QP2P_HOSTFILE_H
+#define QP2P_HOSTFILE_H
+
+#include "config.h"
+#include "util.h"
+
+#define HOSTFILE_ADDRS_PER_LINE 4
+
+/* The file's text (owned). Lines stay far below the 200-character limit:
+ * at most four addresses a line, continued on indented lines. */
+int hostfile_format(const struct conf_file *h, char **out);
+
+/* Replaces path with text atomically, mode 0644, creating its directory
+ * (0755) when missing. Returns 0 or -errno; e says which step failed. */
+int hostfile_write_atomic(const char *path, const char *text, struct err *e);
+
+#endif

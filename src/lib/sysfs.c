@@ -1,0 +1,240 @@
+/* sysfs readers for PCI functions (see sysfs.h). */
+#include "sysfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define ATTR_MAX 64
+
+int sysfs_open(const char *root, int *dirfd)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	*dirfd = fd;
+	return 0;
+}
+
+static int attr_path(char *buf, size_t size, const struct pci_addr *a, const char *attr)
+{
+	char name[PCI_ADDR_STRLEN];
+	int n = snprintf(buf, size, "bus/pci/devices/%s/%s", pci_addr_format(a, name), attr);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int read_attr(int root, const struct pci_addr *a, const char *attr, char **out)
+{
+	char path[PATH_MAX];
+	int r = attr_path(path, sizeof(path), a, attr);
+
+	return r < 0 ? r : read_file_at(root, path, ATTR_MAX, out, NULL);
+}
+
+int sysfs_read_hex(int root, const struct pci_addr *a, const char *attr, unsigned long *out)
+{
+	_cleanup_free_ char *s = NULL;
+	char *end = NULL;
+	unsigned long v;
+	int r = read_attr(root, a, attr, &s);
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	v = strtoul(s, &end, 16);
+	if (end == s || errno || (*end && *end != '\n'))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int sysfs_read_long(int root, const struct pci_addr *a, const char *attr, long *out)
+{
+	_cleanup_free_ char *s = NULL;
+	char *end = NULL;
+	long v;
+	int r = read_attr(root, a, attr, &s);
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || errno || (*end && *end != '\n'))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int readlink_str(int dirfd, const char *path, char **out)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, path, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	*out = strdup(buf);
+	return *out ? 0 : -ENOMEM;
+}
+
+int sysfs_read_link_name(int root, const struct pci_addr *a, const char *attr, char **out)
+{
+	_cleanup_free_ char *target = NULL;
+	char path[PATH_MAX];
+	const char *base;
+	int r = attr_path(path, sizeof(path), a, attr);
+
+	if (r < 0 || (r = readlink_str(root, path, &target)) < 0)
+		return r;
+	base = strrchr(target, '/');
+	*out = strdup(base ? base + 1 : target);
+	return *out ? 0 : -ENOMEM;
+}
+
+int sysfs_read_config(int root, const struct pci_addr *a, uint8_t *buf, size_t *len)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	size_t used = 0;
+	int r = attr_path(path, sizeof(path), a, "config");
+
+	if (r < 0)
+		return r;
+	fd = openat(root, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (used < PCI_CONFIG_MAX) {
+		ssize_t n = pread(fd, buf + used, PCI_CONFIG_MAX - used, (off_t)used);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	*len = used;
+	return 0;
+}
+
+/* Joins base (a directory relative to root) and a relative link target,
+ * folding "." and ".." lexically; ".." never climbs above root. */
+static int join_lexical(const char *base, const char *target, char **out)
+{
+	size_t cap = strlen(base) + strlen(target) + 2;
+	_cleanup_free_ char *res = calloc(1, cap);
+	_cleanup_free_ char *work = NULL;
+	char *save = NULL;
+
+	if (!res || asprintf(&work, "%s/%s", target[0] == '/' ? "" : base, target) < 0)
+		return -ENOMEM;
+	for (char *c = strtok_r(work, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			char *slash = strrchr(res, '/');
+
+			*(slash ? slash : res) = '\0';
+			continue;
+		}
+		if (res[0])
+			strcat(res, "/");
+		strcat(res, c);
+	}
+	*out = TAKE_PTR(res);
+	return 0;
+}
+
+int sysfs_device_path(int root, const struct pci_addr *a, char **out)
+{
+	_cleanup_free_ char *target = NULL;
+	char name[PCI_ADDR_STRLEN], link[64];
+	int r;
+
+	snprintf(link, sizeof(link), "bus/pci/devices/%s", pci_addr_format(a, name));
+	r = readlink_str(root, link, &target);
+	if (r < 0)
+		return r;
+	/* An absolute target (/sys/devices/...) from a capture made on a live
+	 * host: strip the /sys prefix so it resolves inside root. */
+	if (!strncmp(target, "/sys/", 5))
+		memmove(target, target + 4, strlen(target + 4) + 1);
+	return join_lexical("bus/pci/devices", target, out);
+}
+
+int sysfs_addr_from_sysfsdev(const char *path, struct pci_addr *out)
+{
+	const char *base = strrchr(path, '/');
+
+	if (strstr(path, "/mdev/") || strncmp(path, "/sys/", 5))
+		return -ENODEV;
+	return pci_addr_parse_sysfs(base ? base + 1 : path, out);
+}
+
+int sysfs_addr_from_fd(int proc, int root, int fd, struct pci_addr *out)
+{
+	_cleanup_free_ char *dev = NULL, *target = NULL;
+	char path[64], cls[PATH_MAX];
+	const char *base;
+	int r;
+
+	snprintf(path, sizeof(path), "self/fd/%d", fd);
+	r = readlink_str(proc, path, &dev);
+	if (r < 0)
+		return r;
+	if (strncmp(dev, "/dev/vfio/devices/", 18) || strchr(dev + 18, '/') || dev[18] == '.')
+		return -ENODEV;
+	snprintf(cls, sizeof(cls), "class/vfio-dev/%s/device", dev + 18);
+	r = readlink_str(root, cls, &target);
+	if (r < 0)
+		return r;
+	base = strrchr(target, '/');
+	return pci_addr_parse_sysfs(base ? base + 1 : target, out);
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	return pci_addr_cmp(a, b);
+}
+
+int sysfs_list_functions(int root, struct pci_addr **out, size_t *n)
+{
+	int fd = openat(root, "bus/pci/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct pci_addr *list = NULL;
+	size_t count = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		struct pci_addr a;
+
+		if (pci_addr_parse_sysfs(de->d_name, &a) < 0)
+			continue;
+		if (grow_array((void **)&list, &count, sizeof(a), &a) < 0) {
+			closedir(d);
+			free(list);
+			return -ENOMEM;
+		}
+	}
+	closedir(d);
+	qsort(list, count, sizeof(*list), cmp_addr);
+	*out = list;
+	*n = count;
+	return 0;
+}

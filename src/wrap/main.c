@@ -1,0 +1,139 @@
+/* qemu-p2p-wrap: started by libvirt (or Proxmox) instead of QEMU; adds
+ * x-nv-gpudirect-clique to eligible GPUs and execs the real QEMU in place.
+ *
+ * RULES (MUST), from DESIGN "The wrapper's path":
+ *  - fail open: any problem execs the real QEMU with the original argv and
+ *    says so in one line on stderr (the VM's log);
+ *  - exec in place: no fork, no descriptor of the caller closed or moved,
+ *    nothing on stdout; our own descriptors are O_CLOEXEC;
+ *  - never exec ourselves: resolve_qemu() skips our inode; when no other
+ *    QEMU exists, say so and exit 127;
+ *  - if exec of the rewritten argv fails (E2BIG...), exec the original.
+ * QEMU_P2P_CONFIG and QEMU_P2P_SYSFS exist for tests only: libvirt clears
+ * the environment, so production reads /etc/qemu-p2p.conf and /sys. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "resolve.h"
+#include "rewrite.h"
+#include "sysfs.h"
+#include "util.h"
+
+/* Lets `qemu-p2p` recognise an installed copy of this program. */
+__attribute__((used)) static const char wrapper_marker[] = "@(#)qemu-p2p-wrap marker 1";
+
+static void say(enum log_target t, const char *line)
+{
+	if (t == LOGT_STDERR || t == LOGT_BOTH)
+		fprintf(stderr, "qemu-p2p: %s\n", line);
+	if (t == LOGT_SYSLOG || t == LOGT_BOTH) {
+		openlog("qemu-p2p", LOG_PID, LOG_DAEMON);
+		syslog(LOG_INFO, "%s", line);
+		closelog(); /* its socket must not reach QEMU */
+	}
+}
+
+static void say_warnings(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->op.n_warnings; i++)
+		say(cfg->log, cfg->op.warnings[i]);
+	for (size_t i = 0; i < cfg->host.n_warnings; i++)
+		say(cfg->log, cfg->host.warnings[i]);
+}
+
+static char *self_path(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static const char *pick_arch(const char *argv0, const char *self)
+{
+	const char *a = argv0 ? resolve_arch_from_name(argv0) : NULL;
+
+	if (!a && self)
+		a = resolve_arch_from_name(self);
+	return a ? a : RESOLVE_DEFAULT_ARCH;
+}
+
+static int open_root(const char *env, const char *dflt)
+{
+	const char *path = getenv(env);
+	int fd = -1;
+
+	return sysfs_open(path && path[0] ? path : dflt, &fd) == 0 ? fd : -1;
+}
+
+/* Decide and exec; returns only when neither argv could be exec'd. */
+static void run(const struct config *cfg, const char *real, int argc, char **argv)
+{
+	struct rewrite_out out = { 0 };
+	struct rewrite_env env = { .real_binary = real };
+	int r;
+
+	env.sysfs = open_root("QEMU_P2P_SYSFS", SYSFS_DEFAULT_ROOT);
+	env.proc = open_root("QEMU_P2P_PROC", "/proc");
+	if (env.sysfs < 0) {
+		say(LOGT_STDERR, "cannot open the sysfs root; VM started unchanged");
+		r = -ENOENT;
+	} else {
+		r = rewrite_argv(cfg, argc, argv, &env, &out);
+	}
+	if (r < 0 && env.sysfs >= 0)
+		say(LOGT_STDERR, "out of memory while reading the command line; VM started unchanged");
+	if (env.sysfs >= 0)
+		close(env.sysfs);
+	if (env.proc >= 0)
+		close(env.proc);
+	if (r == 0 && out.summary) {
+		say_warnings(cfg);
+		say(cfg->log, out.summary);
+	}
+	if (r == 0 && out.changed) {
+		execv(real, out.argv);
+		fprintf(stderr, "qemu-p2p: exec %s with cliques failed (%s); starting it unchanged\n", real,
+			strerror(errno));
+	}
+	rewrite_out_free(&out);
+	execv(real, argv);
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_free_ char *self = self_path();
+	_cleanup_free_ char *real = NULL;
+	const char *cfg_path = getenv("QEMU_P2P_CONFIG");
+	struct config cfg = { 0 };
+	struct err e = { { 0 } };
+	struct resolve_in in = {
+		.self = self,
+		.arch = pick_arch(argc > 0 ? argv[0] : NULL, self),
+		.search_path = RESOLVE_STD_PATH,
+		.fallback = RESOLVE_RHEL_QEMU,
+	};
+
+	(void)wrapper_marker;
+	if (argc < 1)
+		return 127;
+	config_load(cfg_path && cfg_path[0] ? cfg_path : CONFIG_DEFAULT_PATH, &cfg);
+	in.config_binary = cfg.binary;
+	if (resolve_qemu(&in, &real, &e) < 0) {
+		fprintf(stderr, "qemu-p2p: %s; install QEMU or set [qemu] binary\n", e.msg);
+		return 127;
+	}
+	run(&cfg, real, argc, argv);
+	fprintf(stderr, "qemu-p2p: cannot exec %s: %s\n", real, strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}

@@ -1,0 +1,37 @@
+#!/bin/sh
+# make demo: the main job on the bundled example host (no GPU needed).
+# Builds the sysfs tree of the blog's 8-GPU server, writes a configuration
+# with the blog's map, records host facts, and shows the QEMU command line of
+# an 8-GPU VM that real libvirt generated, before and after the wrapper.
+set -eu
+build=$(cd "$1" && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
+demo=$build/demo
+cli=$build/src/cli/qemu-p2p
+rm -rf "$demo"
+mkdir -p "$demo/etc/qemu-p2p.d"
+python3 "$src/tests/fixtures/mkhost.py" "$src/examples/blog-8gpu.host" "$demo/sys"
+cp "$src/examples/qemu-p2p.conf" "$demo/etc/qemu-p2p.conf"
+chmod 644 "$demo/etc/qemu-p2p.conf"
+export QEMU_P2P_CONFIG=$demo/etc/qemu-p2p.conf QEMU_P2P_SYSFS=$demo/sys
+
+echo "== The VM: 8 GPUs as libvirt writes them (virsh domxml-to-native, embedded driver)"
+sh "$src/tools/libvirt-argv.sh" "$src/examples/gpu8-domain.xml" "$demo/libvirt" > "$demo/argv"
+tr '\n' ' ' < "$demo/argv" | fold -w 120; echo
+
+echo
+echo "== qemu-p2p refresh with this machine's QEMU ($(qemu-system-x86_64 -version | head -n 1))"
+"$cli" refresh
+echo
+echo "== What the wrapper does on QEMU 7.2 (Blackwell GPUs keep MSI-X at 0xC8):"
+xargs -d '\n' "$cli" rewrite --explain -- < "$demo/argv" > /dev/null
+
+echo
+echo "== The same host with QEMU 8.2 (a stand-in that answers -version as 8.2.2)"
+printf '#!/bin/sh\necho "QEMU emulator version 8.2.2"\n' > "$demo/qemu-8.2"
+chmod 755 "$demo/qemu-8.2"
+"$cli" refresh --qemu "$demo/qemu-8.2" > /dev/null
+xargs -d '\n' "$cli" rewrite --explain --qemu "$demo/qemu-8.2" -- < "$demo/argv" > "$demo/argv.new"
+echo
+echo "== The -device arguments QEMU gets:"
+grep -F 'vfio-pci' "$demo/argv.new"
