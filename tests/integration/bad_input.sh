@@ -1,0 +1,125 @@
+#!/bin/bash
+# Bad input to the wrapper: each case must start QEMU (a recording stand-in)
+# with the original argv, or the expected one, and say clearly why. Each row
+# is printed as "# input -> observed" for the closing note.
+. "$(dirname "$0")/tap.sh"
+RECORDER=$QP2P_SRC/tests/integration/recorder.sh
+export RECORD=$TMP/rec QEMU_P2P_SYSFS=$TMP/sys QEMU_P2P_CONFIG=$TMP/etc/qemu-p2p.conf
+host c8-free-gpus "$TMP/sys"
+mkdir -p "$TMP/bin"
+cp "$WRAP" "$TMP/bin/qemu-system-x86_64"
+W=$TMP/bin/qemu-system-x86_64
+GOOD_MAP='[cliques]
+mode = map
+[map]
+0 = 0000:43:00.0 0000:44:00.0'
+GPU0='{"driver":"vfio-pci","host":"0000:43:00.0","id":"hostdev0"}'
+GPU1='vfio-pci,host=0000:44:00.0,id=hostdev1'
+ARGS=(-name guest=vm1 -device "$GPU0" -device "$GPU1")
+
+facts() { # facts VERSION [HOST LINES]: current facts for the recorder
+	mkdir -p "$TMP/etc/qemu-p2p.d"
+	printf '[qemu]\nbinary = %s\nversion = %s\nidentity = %s\n%s\n' "$RECORDER" "$1" \
+		"$(stat -c '%d:%i:%s:%Y' "$RECORDER")" "${2:-}" > "$TMP/etc/qemu-p2p.d/host.conf"
+}
+
+recorded() { tr '\0' ' ' < "$RECORD.args"; }
+unchanged() { [ "$(recorded)" = "$(printf '%s ' "${USED[@]}")" ]; }
+injected() { grep -q x-nv-gpudirect-clique "$RECORD.args"; }
+
+# row NAME EXPECT(unchanged|injected) MESSAGE [WRAPPER ARGS...]
+row() {
+	local name=$1 expect=$2 msg=$3
+	shift 3
+	rm -f "$RECORD".*
+	if [ $# -gt 0 ]; then USED=("$@"); else USED=("${ARGS[@]}"); fi
+	"$W" "${USED[@]}" 2> "$TMP/log"
+	diag "$name -> $(if injected; then echo injected; else echo unchanged; fi); $(head -c 300 "$TMP/log" | tr '\n' '|')"
+	if [ ! -e "$RECORD.args" ]; then not_ok "$name: QEMU was not started"; return; fi
+	if [ "$expect" = unchanged ]; then check "$name: QEMU starts with the original argv" unchanged
+	else check "$name: QEMU starts with cliques" injected; fi
+	check "$name: the log says: $msg" contains "$TMP/log" "$msg"
+}
+
+op() { config "$TMP/etc" "[qemu]
+binary = $RECORDER
+$1"; }
+
+facts 8.2.2
+op "$GOOD_MAP"
+row "good configuration" injected "clique 0 = hostdev0 0000:43:00.0, hostdev1 0000:44:00.0 (map)"
+
+rm "$TMP/etc/qemu-p2p.conf"
+printf '[qemu]\nbinary = %s\n' "$RECORDER" > /dev/null
+row "no operator file (defaults: mode auto)" unchanged "qemu-p2p:"
+op "$GOOD_MAP"
+
+mv "$TMP/etc/qemu-p2p.d/host.conf" "$TMP/host.saved"
+row "no host file" unchanged 'no host facts in'
+mv "$TMP/host.saved" "$TMP/etc/qemu-p2p.d/host.conf"
+
+chmod 664 "$TMP/etc/qemu-p2p.conf"
+row "group-writable operator file" unchanged "writable by group or others (chmod 644 it); file ignored"
+chmod 644 "$TMP/etc/qemu-p2p.conf"
+
+chown nobody "$TMP/etc/qemu-p2p.conf"
+row "operator file not owned by root" unchanged "not owned by root"
+chown root "$TMP/etc/qemu-p2p.conf"
+
+ln -s "$TMP/etc/qemu-p2p.conf" "$TMP/etc/link.conf"
+QEMU_P2P_CONFIG=$TMP/etc/link.conf row "operator file is a symlink" unchanged "is a symbolic link"
+
+# Unreadable for the VM's user: run the wrapper as nobody with a 0600 file.
+chmod 600 "$TMP/etc/qemu-p2p.conf"
+chmod 755 "$TMP" "$TMP/etc" "$TMP/bin"
+mkdir -m 1777 "$TMP/pub"
+setpriv --reuid nobody --regid nogroup --clear-groups env RECORD="$TMP/pub/rec" "$W" "${ARGS[@]}" 2> "$TMP/log"
+diag "config unreadable by the VM user -> $(tr '\n' '|' < "$TMP/log")"
+check "unreadable operator file: QEMU starts unchanged" [ "$(tr '\0' ' ' < "$TMP/pub/rec.args")" = "$(printf '%s ' "${ARGS[@]}")" ]
+check "unreadable operator file: the log says Permission denied" contains "$TMP/log" "qemu-p2p.conf: Permission denied"
+chmod 644 "$TMP/etc/qemu-p2p.conf"
+
+op "$GOOD_MAP
+abc = 0000:47:00.0"
+row "map label abc" unchanged "qemu-p2p.conf:7: [map] label 'abc': use a number from 0 to 9999"
+op "$GOOD_MAP
+-1 = 0000:47:00.0"
+row "map label -1" unchanged "[map] label '-1'"
+op "$GOOD_MAP
+1 = 0000:44:00.0"
+row "an address in two groups" unchanged "qemu-p2p.conf:7: 0000:44:00.0 is in group 0 and in group 1"
+op "$GOOD_MAP 0000:4g:00.0"
+row "a malformed address" unchanged "'0000:4g:00.0' is not a PCI address"
+op "$GOOD_MAP $(printf '0000:47:00.0 %.0s' $(seq 15))"
+row "a line of 200+ characters" unchanged "qemu-p2p.conf:6: line is"
+op "$GOOD_MAP
+[cliques]
+flavour = strawberry"
+row "an unknown key warns and still injects" injected "unknown key 'flavour' in [cliques], ignored"
+op "[cliques]
+mode = map
+[map]
+0 = 0000:43:00.0 0000:43:00.1"
+row "a map address that is not a display function" unchanged "hostdev1 0000:43:00.1 (class 0x040300 is not a display function)" \
+	-device "$GPU0" -device vfio-pci,host=0000:43:00.1,id=hostdev1
+op "$GOOD_MAP"
+row "malformed JSON in -device" injected "untouched (malformed JSON)" \
+	-device "$GPU0" -device "$GPU1" -device '{"driver":"vfio-pci","host":"0000:47:00.0"'
+row "a duplicate key in -device" injected "untouched (a duplicate key in the JSON object)" \
+	-device "$GPU0" -device "$GPU1" -device '{"driver":"vfio-pci","host":"0000:47:00.0","host":"0000:48:00.0"}'
+facts 8.2.2
+touch -d '2020-01-01' "$TMP/etc/qemu-p2p.d/host.conf"
+cp "$RECORDER" "$TMP/bin/newer-qemu"
+op "[qemu]
+binary = $TMP/bin/newer-qemu
+$GOOD_MAP"
+row "stale facts (the real QEMU changed)" unchanged 'host facts are stale for'
+op "$GOOD_MAP"
+
+# QEMU 7.2 facts and a GPU whose capability sits at 0xC8 (c8_free lists
+# only the other one).
+facts 7.2.22 "[gpus]
+c8_free = 0000:43:00.0"
+row "QEMU 7.2, a GPU with a capability at 0xC8" unchanged \
+	"hostdev1 0000:44:00.0 (QEMU 7.2.22 would refuse it: a capability covers 0xC8, not in c8_free)"
+done_testing
