@@ -87,3 +87,34 @@ int caps_find(const uint8_t *config, size_t len, uint8_t id)
 			return offs[i];
 	return n < 0 ? n : 0;
 }
+
+int caps_find_ext(const uint8_t *config, size_t len, uint16_t id)
+{
+	unsigned pos = CFG_STD_SIZE;
+
+	for (int hops = 0; pos && pos + 4 <= len && hops < 96; hops++) {
+		uint32_t hdr = config[pos] | (config[pos + 1] << 8) | (config[pos + 2] << 16) |
+			       ((uint32_t)config[pos + 3] << 24);
+
+		if (hdr == 0 || hdr == 0xffffffff)
+			return 0;
+		if ((hdr & 0xffff) == id)
+			return (int)pos;
+		pos = (hdr >> 20) & ~3u;
+		if (pos < CFG_STD_SIZE)
+			return 0;
+	}
+	return 0;
+}
+
+int caps_acs_p2p_bits(const uint8_t *config, size_t len)
+{
+	int pos;
+
+	if (len <= CFG_STD_SIZE)
+		return -ENODATA;
+	pos = caps_find_ext(config, len, ACS_EXT_ID);
+	if (!pos || (size_t)pos + ACS_CTRL_OFFSET + 2 > len)
+		return 0;
+	return (config[pos + ACS_CTRL_OFFSET] | (config[pos + ACS_CTRL_OFFSET + 1] << 8)) & ACS_P2P_BITS;
+}

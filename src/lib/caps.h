@@ -18,4 +18,19 @@ int caps_c8_free(const uint8_t *config, size_t len);
 /* Offset of the capability with this ID, 0 if none, -ENODATA if short. */
 int caps_find(const uint8_t *config, size_t len, uint8_t id);
 
+/* Offset of the extended capability with this ID (config space beyond 256
+ * bytes, root only), 0 if none or unreadable. */
+int caps_find_ext(const uint8_t *config, size_t len, uint16_t id);
+
+/* ACS (extended capability 0x000D) control bits that send peer-to-peer
+ * traffic up through the root complex: P2P Request Redirect, Completion
+ * Redirect, Egress Control. */
+#define ACS_EXT_ID 0x000d
+#define ACS_CTRL_OFFSET 6
+#define ACS_P2P_BITS 0x002c
+
+/* The control register's P2P bits (ACS_P2P_BITS mask), 0 when clear or no
+ * ACS, -ENODATA when the extended space is unreadable. */
+int caps_acs_p2p_bits(const uint8_t *config, size_t len);
+
 #endif

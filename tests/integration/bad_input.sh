@@ -51,7 +51,7 @@ row "good configuration" injected "clique 0 = hostdev0 0000:43:00.0, hostdev1 00
 
 rm "$TMP/etc/qemu-p2p.conf"
 printf '[qemu]\nbinary = %s\n' "$RECORDER" > /dev/null
-row "no operator file (defaults: mode auto)" unchanged "qemu-p2p:"
+row "no operator file (defaults: mode auto, AMD host bridge)" injected "(auto, NODE)"
 op "$GOOD_MAP"
 
 mv "$TMP/etc/qemu-p2p.d/host.conf" "$TMP/host.saved"

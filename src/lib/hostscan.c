@@ -1,0 +1,108 @@
+/* sysfs reading for the topology (see hostscan.h). */
+#include "hostscan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sysfs.h"
+#include "util.h"
+
+bool host_fn_is_gpu(const struct host_fn *f)
+{
+	return f->vendor == PCI_VENDOR_NVIDIA && (f->cls >> 16) == 0x03;
+}
+
+bool host_fn_is_nvswitch(const struct host_fn *f)
+{
+	return f->vendor == PCI_VENDOR_NVIDIA && (f->cls >> 8) == 0x0680;
+}
+
+int hostscan_fn(int sysfs, const struct pci_addr *a, struct host_fn *out)
+{
+	struct host_fn f = { .addr = *a, .numa = -1, .iommu_group = -1 };
+	_cleanup_free_ char *path = NULL, *drv = NULL, *grp = NULL;
+	unsigned long v;
+	int r = sysfs_read_hex(sysfs, a, "vendor", &v);
+
+	if (r < 0)
+		return r;
+	f.vendor = (unsigned)v;
+	if (sysfs_read_hex(sysfs, a, "device", &v) == 0)
+		f.device = (unsigned)v;
+	if ((r = sysfs_read_hex(sysfs, a, "class", &f.cls)) < 0)
+		return r;
+	if (sysfs_read_long(sysfs, a, "numa_node", &f.numa) < 0)
+		f.numa = -1;
+	if (sysfs_read_link_name(sysfs, a, "driver", &drv) == 0)
+		snprintf(f.driver, sizeof(f.driver), "%s", drv);
+	if (sysfs_read_link_name(sysfs, a, "iommu_group", &grp) == 0)
+		f.iommu_group = strtol(grp, NULL, 10);
+	if (sysfs_device_path(sysfs, a, &path) == 0)
+		f.placed = topo_node_from_path(path, f.numa, &f.node) == 0;
+	*out = f;
+	return 0;
+}
+
+int hostscan_read(int sysfs, struct host *out)
+{
+	_cleanup_free_ struct pci_addr *addrs = NULL;
+	size_t n = 0;
+	struct host h = { 0 };
+	int r = sysfs_list_functions(sysfs, &addrs, &n);
+
+	if (r < 0)
+		return r;
+	h.fns = calloc(n + 1, sizeof(*h.fns));
+	if (!h.fns)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		/* A function that vanished between readdir and read, or has no
+		 * readable identity, is left out. */
+		if (hostscan_fn(sysfs, &addrs[i], &h.fns[h.n]) == 0)
+			h.n++;
+	}
+	*out = h;
+	return 0;
+}
+
+unsigned hostscan_bridge_vendor(int sysfs, const char *root)
+{
+	struct pci_addr a;
+	unsigned long v;
+	char name[32];
+
+	if (strncmp(root, "pci", 3))
+		return 0;
+	snprintf(name, sizeof(name), "%s:00.0", root + 3);
+	if (pci_addr_parse_sysfs(name, &a) < 0 || sysfs_read_hex(sysfs, &a, "vendor", &v) < 0)
+		return 0;
+	return (unsigned)v;
+}
+
+enum link_level hostscan_auto_level(int sysfs, const struct host_fn *fns, size_t n, const char **why)
+{
+	unsigned vendors[64];
+	const char *roots[64];
+	size_t nv = 0;
+
+	for (size_t i = 0; i < n && nv < ARRAY_SIZE(vendors); i++) {
+		bool seen = false;
+
+		if (!fns[i].placed)
+			continue;
+		for (size_t j = 0; j < nv && !seen; j++)
+			seen = !strcmp(roots[j], fns[i].node.root);
+		if (seen)
+			continue;
+		roots[nv] = fns[i].node.root;
+		vendors[nv++] = hostscan_bridge_vendor(sysfs, fns[i].node.root);
+	}
+	return topo_auto_level(vendors, nv, why);
+}
+
+void host_free(struct host *h)
+{
+	free(h->fns);
+	*h = (struct host){ 0 };
+}
