@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "common.h"
 #include "facts.h"
 #include "hostfile.h"
+#include "hostplan.h"
 #include "resolve.h"
 #include "sysfs.h"
 
@@ -99,28 +101,33 @@ static int scan_display(int sysfs, struct display_fn **out, size_t *n)
 	return 0;
 }
 
-/* The new host file: facts replaced, plan's keys kept. */
-static int build(const struct conf_file *old, const char *real, const char *version, const struct display_fn *fns,
-		 size_t n, bool places_cap, struct conf_file *h)
+/* The new host file: facts replaced, plan's keys kept, hotplug_global_ok
+ * recomputed for the plan in effect. */
+static int build(const struct config *cfg, int sysfs, const char *real, const char *version,
+		 const struct display_fn *fns, size_t n, bool places_cap, struct conf_file *h)
 {
-	*h = (struct conf_file){ .set = old->error ? 0 : old->set & (SET_MODE | SET_LEVEL | SET_MAP) };
-	h->mode = old->mode;
-	h->level = old->level;
-	if ((h->set & SET_MAP) && old->n_map) {
-		h->map = malloc(old->n_map * sizeof(*h->map));
-		if (!h->map)
-			return -ENOMEM;
-		memcpy(h->map, old->map, old->n_map * sizeof(*h->map));
-		h->n_map = old->n_map;
-	}
+	struct hostplan p;
+	int r = hostfile_clone(&cfg->host, h);
+
+	if (r < 0)
+		return r;
+	free(h->binary), free(h->version), free(h->identity), free(h->c8_free);
 	h->binary = strdup(real);
 	h->version = strdup(version);
+	h->identity = NULL;
+	h->c8_free = NULL;
+	h->n_c8_free = 0;
 	if (!h->binary || !h->version || facts_identity(real, &h->identity) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < n && !places_cap; i++)
 		if (!strcmp(fns[i].verdict, "free") &&
 		    grow_array((void **)&h->c8_free, &h->n_c8_free, sizeof(fns[i].addr), &fns[i].addr) < 0)
 			return -ENOMEM;
+	if ((r = hostplan_read(sysfs, &p)) < 0)
+		return r;
+	hostplan_effective(&p, sysfs, cfg);
+	h->hotplug_global_ok = hostplan_hotplug_global_ok(&p);
+	hostplan_free(&p);
 	return 0;
 }
 
@@ -134,6 +141,8 @@ static void report_text(const struct opts *o, const char *path, const struct con
 	for (size_t i = 0; !places_cap && i < n; i++)
 		printf("  %s: 0xC8 %s%s\n", pci_addr_format(&fns[i].addr, a), fns[i].verdict,
 		       !strcmp(fns[i].verdict, "unreadable") ? " (config space beyond 64 bytes needs root)" : "");
+	printf("hotplug = global: %s\n", h->hotplug_global_ok ? "possible (every GPU in one group, nothing else on vfio-pci)"
+							 : "not possible (GPUs in several groups, or other devices on vfio-pci)");
 	printf("%s %s%s\n", o->dry_run ? "would write" : changed ? "wrote" : "unchanged:", path,
 	       o->dry_run ? ":" : "");
 }
@@ -156,6 +165,7 @@ static struct json_object *report_json(const struct opts *o, const char *path, c
 	json_object_object_add(q, "identity", json_object_new_string(h->identity));
 	json_object_object_add(q, "places_capability", json_object_new_boolean(places_cap));
 	json_object_object_add(j, "qemu", q);
+	json_object_object_add(j, "hotplug_global_ok", json_object_new_boolean(h->hotplug_global_ok));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *f = json_object_new_object();
 
@@ -192,7 +202,7 @@ static int refresh(const struct opts *o, const struct config *cfg, const char *r
 		if (r < 0)
 			err_set(&e, "cannot list PCI functions under the sysfs root: %s", strerror(-r));
 	}
-	if (r == 0 && (r = build(&cfg->host, real, version, fns, n, places, &h)) == 0)
+	if (r == 0 && (r = build(cfg, sysfs, real, version, fns, n, places, &h)) == 0)
 		r = hostfile_format(&h, &text);
 	if (r == 0) {
 		changed = !same_text(cfg->host.path, text);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -42,6 +43,39 @@ static void map_section(struct strbuf *b, const struct conf_file *h)
 		snprintf(key, sizeof(key), "%d", h->map[i].label);
 		addr_lines(b, key, addrs, n);
 	}
+}
+
+static int dup_array(void **dst, const void *src, size_t n, size_t size)
+{
+	*dst = NULL;
+	if (!n)
+		return 0;
+	*dst = malloc(n * size);
+	if (!*dst)
+		return -ENOMEM;
+	memcpy(*dst, src, n * size);
+	return 0;
+}
+
+int hostfile_clone(const struct conf_file *old, struct conf_file *out)
+{
+	*out = (struct conf_file){ 0 };
+	if (old->error || !old->trusted)
+		return 0;
+	out->set = old->set & (SET_BINARY | SET_VERSION | SET_IDENTITY | SET_MODE | SET_LEVEL | SET_HOTPLUG_OK | SET_MAP |
+			       SET_C8_FREE);
+	out->mode = old->mode;
+	out->level = old->level;
+	out->hotplug_global_ok = old->hotplug_global_ok;
+	out->n_map = old->n_map;
+	out->n_c8_free = old->n_c8_free;
+	if ((old->binary && !(out->binary = strdup(old->binary))) ||
+	    (old->version && !(out->version = strdup(old->version))) ||
+	    (old->identity && !(out->identity = strdup(old->identity))) ||
+	    dup_array((void **)&out->map, old->map, old->n_map, sizeof(*old->map)) < 0 ||
+	    dup_array((void **)&out->c8_free, old->c8_free, old->n_c8_free, sizeof(*old->c8_free)) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 int hostfile_format(const struct conf_file *h, char **out)

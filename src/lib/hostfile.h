@@ -12,6 +12,11 @@
  * at most four addresses a line, continued on indented lines. */
 int hostfile_format(const struct conf_file *h, char **out);
 
+/* A copy of the host keys of a host file already read (facts, plan's mode,
+ * level, map, hotplug_global_ok), to change some and write it back. An
+ * invalid old file yields an empty copy. */
+int hostfile_clone(const struct conf_file *old, struct conf_file *out);
+
 /* Replaces path with text atomically, mode 0644, creating its directory
  * (0755) when missing. Returns 0 or -errno; e says which step failed. */
 int hostfile_write_atomic(const char *path, const char *text, struct err *e);
