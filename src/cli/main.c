@@ -12,6 +12,7 @@ static const struct command {
 } commands[] = {
 	{ "refresh", cmd_refresh, "record host facts (QEMU version, GPUs' capability layout); root" },
 	{ "rewrite", cmd_rewrite, "print the QEMU argv the wrapper would exec" },
+	{ "capture", cmd_capture, "pack this host's PCI tree and settings for a bug report" },
 	{ "plan", cmd_plan, "group GPUs that may share a clique; --write records them as the map" },
 	{ "topo", cmd_topo, "show the PCIe links between GPUs, from sysfs" },
 };
