@@ -1,7 +1,8 @@
 #!/bin/sh
 # make demo: the main job on the bundled example host (no GPU needed).
-# Builds the sysfs tree of the blog's 8-GPU server, writes a configuration
-# with the blog's map, records host facts, and shows the QEMU command line of
+# Builds the sysfs tree of the blog's 8-GPU server, shows its topology and
+# the plans qemu-p2p derives (from sysfs, and from the blog's bare-metal
+# nvidia-smi output), records host facts, and shows the QEMU command line of
 # an 8-GPU VM that real libvirt generated, before and after the wrapper.
 set -eu
 build=$(cd "$1" && pwd)
@@ -15,6 +16,16 @@ cp "$src/examples/qemu-p2p.conf" "$demo/etc/qemu-p2p.conf"
 chmod 644 "$demo/etc/qemu-p2p.conf"
 export QEMU_P2P_CONFIG=$demo/etc/qemu-p2p.conf QEMU_P2P_SYSFS=$demo/sys
 
+echo "== qemu-p2p topo: the PCIe links between the GPUs, from sysfs alone"
+"$cli" topo
+echo
+echo "== qemu-p2p plan: groups from the topology (level auto)"
+"$cli" plan
+echo
+echo "== qemu-p2p plan --from-nvidia-smi: the blog's bare-metal 'all OK' beats the guess"
+"$cli" plan --from-nvidia-smi "$src/tests/fixtures/nvsmi/blog-8gpu-ok.txt"
+echo "(the bundled configuration holds that map: one group of eight)"
+echo
 echo "== The VM: 8 GPUs as libvirt writes them (virsh domxml-to-native, embedded driver)"
 sh "$src/tools/libvirt-argv.sh" "$src/examples/gpu8-domain.xml" "$demo/libvirt" > "$demo/argv"
 tr '\n' ' ' < "$demo/argv" | fold -w 120; echo
