@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build demo check clean
+.PHONY: all deps build demo check bench clean
 
 all: build
 
@@ -23,6 +23,10 @@ demo: build
 # Every test; the last line is "N passed, N failed".
 check: build
 	@sh tools/check.sh $(BUILD)
+
+# Speed and memory, measured side by side (not part of check).
+bench: build
+	@sh bench/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
