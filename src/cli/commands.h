@@ -8,6 +8,8 @@
 int cmd_refresh(int argc, char **argv);
 int cmd_rewrite(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int cmd_vms(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_topo(int argc, char **argv);
 

@@ -13,8 +13,10 @@ static const struct command {
 	{ "refresh", cmd_refresh, "record host facts (QEMU version, GPUs' capability layout); root" },
 	{ "rewrite", cmd_rewrite, "print the QEMU argv the wrapper would exec" },
 	{ "capture", cmd_capture, "pack this host's PCI tree and settings for a bug report" },
+	{ "doctor", cmd_doctor, "check every layer P2P depends on and say what to change" },
 	{ "plan", cmd_plan, "group GPUs that may share a clique; --write records them as the map" },
 	{ "topo", cmd_topo, "show the PCIe links between GPUs, from sysfs" },
+	{ "vms", cmd_vms, "running VMs, their GPUs and the cliques they got" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,163 @@
+/* qemu-p2p vms: running QEMU processes, each passed-through GPU and the
+ * clique it got; warns where the guest driver will ignore cliques or where
+ * GPUs of one group did not get one id. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "common.h"
+#include "hostplan.h"
+#include "strbuf.h"
+#include "sysfs.h"
+#include "vmscan.h"
+
+static void help(void)
+{
+	printf("Usage: qemu-p2p vms [OPTIONS]\n\n"
+	       "List running QEMU processes (from /proc) with each passed-through GPU, its\n"
+	       "address and the clique it got. Warns when a VM hides KVM from the guest\n"
+	       "(-cpu ...,kvm=off, libvirt's <hidden state='on'/>: the NVIDIA driver then\n"
+	       "ignores cliques) and when GPUs of one planned group got different or no ids.\n"
+	       "Exit status: 0, or 1 when there is a warning.\n\n"
+	       "Options:\n"
+	       "  -c, --config FILE  operator configuration (default /etc/qemu-p2p.conf)\n"
+	       "      --sysfs DIR    sysfs root (default /sys)\n"
+	       "      --proc DIR     proc root (default /proc)\n"
+	       "  -j, --json         print one JSON object\n"
+	       "  -h, --help         show this help\n");
+}
+
+/* Warnings for one VM: hidden KVM; a planned group split or missing ids. */
+static void warnings(const struct vm *v, const struct hostplan *hp, struct strbuf *w)
+{
+	char a[PCI_ADDR_STRLEN];
+
+	if (v->kvm_hidden)
+		sb_addf(w, "%s-cpu has kvm=off (libvirt <hidden state='on'/>): the guest driver ignores cliques",
+			w->len ? "; " : "");
+	for (size_t i = 0; i < v->args.n_devs; i++) {
+		int gi = v->addr_known[i] ? hostplan_find(hp, &v->addr[i]) : -1;
+
+		for (size_t k = i + 1; gi >= 0 && k < v->args.n_devs; k++) {
+			int gk = v->addr_known[k] ? hostplan_find(hp, &v->addr[k]) : -1;
+
+			if (gk < 0 || hp->labels[gi] < 0 || hp->labels[gi] != hp->labels[gk])
+				continue;
+			if (v->args.devs[i].clique < 0 || v->args.devs[k].clique < 0)
+				sb_addf(w, "%s%s and its group partner %s: %s", w->len ? "; " : "",
+					pci_addr_format(&v->addr[i], a), v->args.devs[k].source_value, "no clique on one of them");
+			else if (v->args.devs[i].clique != v->args.devs[k].clique)
+				sb_addf(w, "%s%s and %s are one group but got cliques %d and %d", w->len ? "; " : "",
+					pci_addr_format(&v->addr[i], a), v->args.devs[k].source_value, v->args.devs[i].clique,
+					v->args.devs[k].clique);
+		}
+	}
+}
+
+static void print_vm(const struct vm *v, const char *warn)
+{
+	char a[PCI_ADDR_STRLEN];
+
+	printf("pid %ld  %s\n", v->pid, v->args.name ? v->args.name : "(no -name)");
+	for (size_t i = 0; i < v->args.n_devs; i++) {
+		const struct vfio_dev *dv = &v->args.devs[i];
+		char clq[16];
+
+		snprintf(clq, sizeof(clq), "%d", dv->clique);
+		printf("  %-14s %-13s clique %s\n", dv->id ? dv->id : "(no id)",
+		       v->addr_known[i] ? pci_addr_format(&v->addr[i], a) : dv->source_value,
+		       dv->clique >= 0 ? clq : dv->clique == -1 ? "none" : "invalid");
+	}
+	if (!v->args.n_devs)
+		printf("  no vfio-pci device\n");
+	if (warn && *warn)
+		printf("  WARN: %s\n", warn);
+}
+
+static struct json_object *vm_json(const struct vm *v, const char *warn)
+{
+	struct json_object *o = json_object_new_object(), *gpus = json_object_new_array();
+	char a[PCI_ADDR_STRLEN];
+
+	json_object_object_add(o, "pid", json_object_new_int64(v->pid));
+	json_object_object_add(o, "name", v->args.name ? json_object_new_string(v->args.name) : NULL);
+	json_object_object_add(o, "kvm_hidden", json_object_new_boolean(v->kvm_hidden));
+	for (size_t i = 0; i < v->args.n_devs; i++) {
+		const struct vfio_dev *dv = &v->args.devs[i];
+		struct json_object *g = json_object_new_object();
+
+		json_object_object_add(g, "id", dv->id ? json_object_new_string(dv->id) : NULL);
+		json_object_object_add(g, "address", v->addr_known[i] ? json_object_new_string(pci_addr_format(&v->addr[i], a))
+								       : NULL);
+		json_object_object_add(g, "source", json_object_new_string(dv->source_value ? dv->source_value : ""));
+		json_object_object_add(g, "clique", dv->clique >= 0 ? json_object_new_int(dv->clique) : NULL);
+		json_object_array_add(gpus, g);
+	}
+	json_object_object_add(o, "gpus", gpus);
+	json_object_object_add(o, "warnings", json_object_new_string(warn ? warn : ""));
+	return o;
+}
+
+int cmd_vms(int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "config", required_argument, NULL, 'c' }, { "sysfs", required_argument, NULL, 's' },
+		{ "proc", required_argument, NULL, 'p' },   { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },         { 0 },
+	};
+	const char *conf = NULL, *sysroot = NULL, *procroot = NULL;
+	_cleanup_close_ int sysfs = -1, proc = -1;
+	struct config cfg = { 0 };
+	struct hostplan hp;
+	struct vm *vms = NULL;
+	size_t n = 0;
+	bool json = false, warned = false;
+	struct json_object *j, *arr;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:jh", longs, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf = optarg; break;
+		case 's': sysroot = optarg; break;
+		case 'p': procroot = optarg; break;
+		case 'j': json = true; break;
+		case 'h': help(); return 0;
+		default: return cli_usage("vms", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage("vms", "unexpected argument '%s'", argv[optind]);
+	if (cli_open_root(sysroot, SYSFS_DEFAULT_ROOT, &sysfs) < 0 || cli_open_root(procroot, "/proc", &proc) < 0 ||
+	    hostplan_read(sysfs, &hp) < 0)
+		return 1;
+	config_load(cli_config_path(conf), &cfg);
+	hostplan_effective(&hp, sysfs, &cfg);
+	vmscan(proc, &vms, &n);
+	j = json_object_new_object();
+	arr = json_object_new_array();
+	if (!n && !json)
+		printf("No running QEMU process.\n");
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf w = { 0 };
+
+		warnings(&vms[i], &hp, &w);
+		warned |= w.len > 0;
+		if (json)
+			json_object_array_add(arr, vm_json(&vms[i], w.s));
+		else
+			print_vm(&vms[i], w.s);
+		sb_free(&w);
+	}
+	json_object_object_add(j, "version", json_object_new_int(1));
+	json_object_object_add(j, "vms", arr);
+	if (json)
+		cli_print_json(j);
+	else
+		json_object_put(j);
+	vmscan_free(vms, n);
+	hostplan_free(&hp);
+	config_free(&cfg);
+	return warned ? 1 : 0;
+}
