@@ -14,8 +14,11 @@ static const struct command {
 	{ "rewrite", cmd_rewrite, "print the QEMU argv the wrapper would exec" },
 	{ "capture", cmd_capture, "pack this host's PCI tree and settings for a bug report" },
 	{ "doctor", cmd_doctor, "check every layer P2P depends on and say what to change" },
+	{ "install", cmd_install, "activate the wrapper (shadow or divert), AppArmor rules, self-test; root" },
 	{ "plan", cmd_plan, "group GPUs that may share a clique; --write records them as the map" },
+	{ "status", cmd_status, "install mode, wrapper, real QEMU, facts, configuration, domains" },
 	{ "topo", cmd_topo, "show the PCIe links between GPUs, from sysfs" },
+	{ "uninstall", cmd_uninstall, "undo install without stranding defined domains; root" },
 	{ "vms", cmd_vms, "running VMs, their GPUs and the cliques they got" },
 };
 

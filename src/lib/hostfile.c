@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "atomicfile.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -105,54 +106,7 @@ int hostfile_format(const struct conf_file *h, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int hostfile_write_atomic(const char *path, const char *text, struct err *e)
 {
-	_cleanup_free_ char *dir_copy = strdup(path), *tmp = NULL;
-	_cleanup_close_ int fd = -1, dfd = -1;
-	const char *dir;
-	int r;
-
-	if (!dir_copy || asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	dir = dirname(dir_copy);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		r = -errno;
-		err_set(e, "cannot create %s: %s", dir, strerror(errno));
-		return r;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		err_set(e, "cannot create a temporary file beside %s: %s", path, strerror(errno));
-		return r;
-	}
-	r = write_all(fd, text, strlen(text));
-	if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		err_set(e, "cannot write %s: %s", path, strerror(-r));
-		unlink(tmp);
-		return r;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		fsync(dfd);
-	return 0;
+	return atomic_write(path, text, strlen(text), 0644, e);
 }

@@ -1,0 +1,513 @@
+/* qemu-p2p install and uninstall: put the wrapper where libvirt (shadow) or
+ * the packaged path (divert) finds it, allow it under AppArmor, record what
+ * was done; and undo it without stranding a defined VM. Every step is
+ * atomic and idempotent, and a runnable QEMU stays at each path at every
+ * instant, so an installer killed anywhere is finished by running it again. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "commands.h"
+#include "common.h"
+#include "install.h"
+#include "resolve.h"
+#include "strbuf.h"
+
+struct inst {
+	struct layout l;
+	enum install_mode mode;
+	bool dry_run, json, purge;
+	bool changed;
+	struct json_object *files, *domains;
+	int step;
+	char wrapper_at[256]; /* in-root path of the wrapper */
+};
+
+static void help_install(void)
+{
+	printf("Usage: qemu-p2p install [OPTIONS]\n\n"
+	       "Activate the wrapper: libvirt (and Proxmox in divert mode) then start VMs\n"
+	       "through it. Records host facts (refresh), adds the AppArmor rules the wrapper\n"
+	       "needs, and runs a self-test. Never edits /etc/qemu-p2p.conf.\n\n"
+	       "Options:\n"
+	       "  -m, --mode MODE    shadow (default): the wrapper at /usr/local/bin/qemu-system-ARCH\n"
+	       "                     (RHEL: /usr/bin/qemu-system-ARCH), the packaged QEMU untouched;\n"
+	       "                     divert: the wrapper at the packaged path, QEMU kept beside it as\n"
+	       "                     PATH.real (dpkg-divert), for Proxmox and hand-written domains\n"
+	       "      --root DIR     every path relative to DIR (image builds, tests)\n"
+	       "      --arch ARCH    QEMU target (default x86_64)\n"
+	       "      --wrapper FILE the qemu-p2p-wrap to install (default: the installed one)\n"
+	       "  -n, --dry-run      print every step; change nothing\n"
+	       "  -j, --json         print what changed as JSON\n"
+	       "  -h, --help         show this help\n");
+}
+
+static void help_uninstall(void)
+{
+	printf("Usage: qemu-p2p uninstall [OPTIONS]\n\n"
+	       "Undo install. Domains defined while the wrapper was installed name its path:\n"
+	       "the wrapper is then replaced by a link to the packaged QEMU so they keep\n"
+	       "starting (without P2P), and they are listed with how to define them again.\n\n"
+	       "Options:\n"
+	       "      --purge        also remove that link when no defined domain names it,\n"
+	       "                     the host file and our state\n"
+	       "      --root DIR     every path relative to DIR\n"
+	       "      --arch ARCH    QEMU target (default x86_64)\n"
+	       "  -n, --dry-run      print every step; change nothing\n"
+	       "  -j, --json         print what changed as JSON\n"
+	       "  -h, --help         show this help\n");
+}
+
+/* Test hook: QEMU_P2P_TEST_KILL_AFTER=N kills the process after step N, as
+ * a power cut or an impatient operator would. */
+static void step_done(struct inst *c)
+{
+	const char *k = getenv("QEMU_P2P_TEST_KILL_AFTER");
+
+	c->step++;
+	if (k && atoi(k) == c->step)
+		raise(SIGKILL);
+}
+
+static void note(struct inst *c, const char *path, const char *what)
+{
+	if (!c->dry_run)
+		c->changed = true;
+	json_object_array_add(c->files, json_object_new_string(path));
+	if (!c->json)
+		printf("%s%s: %s\n", c->dry_run ? "would change " : "", path, what);
+}
+
+static int fail(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "qemu-p2p: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return -EIO;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	_cleanup_free_ char *x = NULL, *y = NULL;
+	size_t nx = 0, ny = 0;
+
+	return read_file_at(AT_FDCWD, a, 1 << 26, &x, &nx) == 0 && read_file_at(AT_FDCWD, b, 1 << 26, &y, &ny) == 0 &&
+	       nx == ny && !memcmp(x, y, nx);
+}
+
+/* Copies the wrapper to dst (in-root) unless it is already there. */
+static int put_wrapper(struct inst *c, const char *dst)
+{
+	const char *path = rooted(&c->l, dst);
+	_cleanup_free_ char *data = NULL;
+	struct err e = { { 0 } };
+	size_t len = 0;
+	struct stat st;
+
+	if (same_file(path, c->l.wrapper_src))
+		return 0;
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && !cli_is_wrapper(path) && c->mode == INSTALL_SHADOW)
+		return fail("%s exists and is not qemu-p2p-wrap; move it away first%s", path, "");
+	if (read_file_at(AT_FDCWD, c->l.wrapper_src, 1 << 26, &data, &len) < 0)
+		return fail("cannot read the wrapper %s%s (build it, or give --wrapper)", c->l.wrapper_src, "");
+	note(c, dst, "qemu-p2p-wrap");
+	if (!c->dry_run && atomic_write(path, data, len, 0755, &e) < 0)
+		return fail("%s%s", e.msg, "");
+	return 0;
+}
+
+/* The AppArmor lines the wrapper needs inside each VM's profile. */
+static void aa_block(struct inst *c, struct strbuf *b)
+{
+	_cleanup_free_ char *abs = NULL;
+	char line[512];
+
+	read_file_at(AT_FDCWD, rooted(&c->l, AA_ABSTRACTION), 1 << 20, &abs, NULL);
+	sb_addf(b, "%s\n", AA_BEGIN);
+	snprintf(line, sizeof(line), "  %s rmix,\n", c->wrapper_at);
+	if (!abs || !strstr(abs, line))
+		sb_addf(b, "%s", line);
+	if (c->mode == INSTALL_DIVERT)
+		sb_addf(b, "  %s.real rmix,\n", c->l.packaged);
+	sb_addf(b, "  /etc/qemu-p2p.conf r,\n"
+		   "  /etc/qemu-p2p.d/ r,\n"
+		   "  /etc/qemu-p2p.d/host.conf r,\n"
+		   "  # mode = auto: identity, NUMA node and place of the VM's GPUs and their bridges\n"
+		   "  /sys/bus/pci/devices/ r,\n"
+		   "  /sys/devices/pci[0-9]*/**/{vendor,device,class,numa_node,config} r,\n"
+		   "  /sys/class/vfio-dev/ r,\n"
+		   "  owner @{PROC}/@{pid}/fd/ r,\n"
+		   "%s\n", AA_END);
+}
+
+/* text without our block (owned). */
+static char *aa_strip(const char *text)
+{
+	const char *a = strstr(text, AA_BEGIN), *b = a ? strstr(a, AA_END) : NULL;
+	char *out;
+
+	if (!a || !b)
+		return strdup(text);
+	b += strlen(AA_END);
+	b += *b == '\n';
+	if (asprintf(&out, "%.*s%s", (int)(a - text), text, b) < 0)
+		return NULL;
+	return out;
+}
+
+static int apparmor(struct inst *c, bool add)
+{
+	const char *path = rooted(&c->l, AA_LOCAL);
+	_cleanup_free_ char *old = NULL, *base = NULL;
+	struct strbuf b = { 0 };
+	struct err e = { { 0 } };
+	int r = 0;
+
+	if (access(rooted(&c->l, AA_ABSTRACTION), F_OK) < 0)
+		return 0; /* no AppArmor libvirt abstraction: nothing to allow */
+	if (read_file_at(AT_FDCWD, path, 1 << 20, &old, NULL) < 0 && !(old = strdup("")))
+		return -ENOMEM;
+	if (!(base = aa_strip(old)))
+		return -ENOMEM;
+	sb_addf(&b, "%s", base);
+	if (add) {
+		if (b.len && b.s[b.len - 1] != '\n')
+			sb_addf(&b, "\n");
+		aa_block(c, &b);
+	}
+	if (b.s && strcmp(b.s, old)) {
+		note(c, AA_LOCAL, add ? "AppArmor rules for the wrapper" : "AppArmor rules removed");
+		if (!c->dry_run && (r = atomic_write(path, b.s, b.len, 0644, &e)) < 0)
+			fprintf(stderr, "qemu-p2p: %s\n", e.msg);
+	}
+	sb_free(&b);
+	return r;
+}
+
+static int write_state(struct inst *c)
+{
+	char text[600];
+	_cleanup_free_ char *old = NULL;
+	struct err e = { { 0 } };
+
+	snprintf(text, sizeof(text), "# qemu-p2p install state; do not edit\nmode = %s\nwrapper = %s\nreal = %s%s\n",
+		 c->mode == INSTALL_DIVERT ? "divert" : "shadow", c->wrapper_at, c->l.packaged,
+		 c->mode == INSTALL_DIVERT ? ".real" : "");
+	if (read_file_at(AT_FDCWD, rooted(&c->l, c->l.state), 4096, &old, NULL) == 0 && !strcmp(old, text))
+		return 0;
+	note(c, c->l.state, "install state");
+	return c->dry_run ? 0 : atomic_write(rooted(&c->l, c->l.state), text, strlen(text), 0644, &e);
+}
+
+/* dpkg-divert --local --no-rename, under --root when given. */
+static int divert(struct inst *c, bool add)
+{
+	char real[300], *argv[12];
+	_cleanup_free_ char *out = NULL;
+	int n = 0, status = 0;
+
+	snprintf(real, sizeof(real), "%s.real", c->l.packaged);
+	argv[n++] = (char *)"/usr/bin/dpkg-divert";
+	if (c->l.root[0]) {
+		argv[n++] = (char *)"--root";
+		argv[n++] = c->l.root;
+	}
+	argv[n++] = (char *)"--truename";
+	argv[n++] = c->l.packaged;
+	argv[n] = NULL;
+	if (cli_capture(argv, &out, &status) == 0 && !strncmp(out, real, strlen(real)) == add)
+		return 0; /* already as wanted */
+	n -= 2;
+	argv[n++] = (char *)"--local";
+	argv[n++] = (char *)"--no-rename";
+	if (add) {
+		argv[n++] = (char *)"--divert";
+		argv[n++] = real;
+	}
+	argv[n++] = (char *)(add ? "--add" : "--remove");
+	argv[n++] = c->l.packaged;
+	argv[n] = NULL;
+	note(c, c->l.packaged, add ? "dpkg diversion to .real" : "dpkg diversion removed");
+	free(out);
+	out = NULL;
+	if (!c->dry_run && (cli_capture(argv, &out, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)))
+		return fail("dpkg-divert failed: %s%s", out ? out : "", "");
+	return 0;
+}
+
+/* divert step 1: the packaged binary also as PATH.real (same inode). */
+static int link_real(struct inst *c)
+{
+	char real[300];
+	struct stat a, b;
+
+	snprintf(real, sizeof(real), "%s.real", rooted(&c->l, c->l.packaged));
+	if (stat(real, &b) == 0)
+		return cli_is_wrapper(real) ? fail("%s is qemu-p2p-wrap, not QEMU%s", real, "") : 0;
+	if (stat(rooted(&c->l, c->l.packaged), &a) < 0)
+		return fail("%s: no QEMU there to divert%s", rooted(&c->l, c->l.packaged), "");
+	if (cli_is_wrapper(rooted(&c->l, c->l.packaged)))
+		return fail("%s is already qemu-p2p-wrap but %s.real is missing; reinstall QEMU", c->l.packaged,
+			    c->l.packaged);
+	note(c, real + strlen(c->l.root), "hard link to the packaged QEMU");
+	if (!c->dry_run && link(rooted(&c->l, c->l.packaged), real) < 0)
+		return fail("cannot link %s: %s", real, strerror(errno));
+	return 0;
+}
+
+static void self_test(struct inst *c)
+{
+	char *argv[] = { (char *)rooted(&c->l, c->wrapper_at), (char *)"-version", NULL };
+	char *rf[] = { (char *)"/proc/self/exe", (char *)"refresh", NULL };
+	_cleanup_free_ char *out = NULL, *rout = NULL;
+	FILE *o = c->json ? stderr : stdout; /* stdout carries the JSON */
+	int status = 0;
+
+	if (c->l.root[0] || c->dry_run) {
+		fprintf(o, "refresh and self-test skipped%s: run \"qemu-p2p refresh\" on the host itself\n",
+			c->dry_run ? " (dry run)" : " under --root");
+		return;
+	}
+	if (cli_capture(rf, &rout, &status) == 0)
+		fputs(rout, o);
+	if (cli_capture(argv, &out, &status) == 0 && WIFEXITED(status) && !WEXITSTATUS(status) && strstr(out, "QEMU"))
+		fprintf(o, "self-test: %s -version reached %.*s\n", c->wrapper_at, (int)strcspn(out, "\n"), out);
+	else
+		fprintf(stderr, "qemu-p2p install: self-test failed: %s -version: %s\n", c->wrapper_at, out ? out : "");
+}
+
+static int install(struct inst *c)
+{
+	int r = 0;
+
+	if (c->mode == INSTALL_DIVERT && !c->l.dpkg && !c->l.rpm)
+		return fail("divert mode needs dpkg or rpm under %s%s", c->l.root[0] ? c->l.root : "/", "");
+	snprintf(c->wrapper_at, sizeof(c->wrapper_at), "%s", c->mode == INSTALL_DIVERT ? c->l.packaged : c->l.shadow);
+	if (c->mode == INSTALL_DIVERT) {
+		if ((r = link_real(c)) < 0)
+			return r;
+		step_done(c);
+		if (c->l.dpkg && (r = divert(c, true)) < 0)
+			return r;
+		step_done(c);
+	}
+	if ((r = put_wrapper(c, c->wrapper_at)) < 0)
+		return r;
+	step_done(c);
+	if ((r = apparmor(c, true)) < 0)
+		return r;
+	step_done(c);
+	if ((r = write_state(c)) < 0)
+		return r;
+	step_done(c);
+	if (!c->json && !c->dry_run)
+		printf("installed (%s): %s\n", c->mode == INSTALL_DIVERT ? "divert" : "shadow", c->wrapper_at);
+	self_test(c);
+	if (!c->json && !c->dry_run)
+		printf("Next: domains defined before now keep their old emulator path until defined again\n"
+		       "(Nova: hard reboot; libvirt: virsh define). Live migration carries the emulator\n"
+		       "path: install on every migration target first.\n");
+	return 0;
+}
+
+/* Defined domains that name path. */
+static size_t users(struct inst *c, const char *path)
+{
+	struct domain *d = NULL;
+	size_t n = 0, count = 0;
+
+	domains_list(&c->l, &d, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(d[i].emulator, path))
+			continue;
+		count++;
+		json_object_array_add(c->domains, json_object_new_string(d[i].name));
+		if (!c->json)
+			printf("domain %s names %s\n", d[i].name, path);
+	}
+	free(d);
+	return count;
+}
+
+static int uninstall_shadow(struct inst *c, const char *at)
+{
+	const char *path = rooted(&c->l, at);
+	char target[PATH_MAX] = "";
+	size_t n = users(c, at);
+	struct err e = { { 0 } };
+	ssize_t len = readlink(path, target, sizeof(target) - 1);
+
+	if (len > 0)
+		target[len] = '\0';
+	if (cli_is_wrapper(path) && len < 0) {
+		if (n) {
+			note(c, at, "now a link to the packaged QEMU (domains above keep starting, without P2P)");
+			if (!c->dry_run && atomic_symlink(c->l.packaged, path, &e) < 0)
+				return fail("%s%s", e.msg, "");
+			if (!c->json)
+				printf("Define them again to use %s: virsh dumpxml NAME > x.xml; edit <emulator>; "
+				       "virsh define x.xml (Nova: hard reboot)\n", c->l.packaged);
+		} else {
+			note(c, at, "removed");
+			if (!c->dry_run && unlink(path) < 0)
+				return fail("cannot remove %s: %s", path, strerror(errno));
+		}
+	} else if (len > 0 && !strcmp(target, c->l.packaged) && c->purge && !n) {
+		note(c, at, "link removed (no domain names it)");
+		if (!c->dry_run && unlink(path) < 0)
+			return fail("cannot remove %s: %s", path, strerror(errno));
+	}
+	step_done(c);
+	return 0;
+}
+
+/* Reverse order of install: QEMU back at the path, diversion, .real. */
+static int uninstall_divert(struct inst *c)
+{
+	const char *path = rooted(&c->l, c->l.packaged);
+	char real[PATH_MAX + 300], tmp[PATH_MAX + 300];
+	struct stat a, b;
+	int r;
+
+	snprintf(real, sizeof(real), "%s.real", path);
+	snprintf(tmp, sizeof(tmp), "%s.qemu-p2p-restore", path);
+	if (cli_is_wrapper(path) && stat(real, &b) == 0) {
+		note(c, c->l.packaged, "the packaged QEMU again");
+		unlink(tmp);
+		if (!c->dry_run && (link(real, tmp) < 0 || rename(tmp, path) < 0))
+			return fail("cannot put QEMU back at %s: %s", path, strerror(errno));
+	}
+	step_done(c);
+	if (c->l.dpkg && (r = divert(c, false)) < 0)
+		return r;
+	step_done(c);
+	if (stat(path, &a) == 0 && stat(real, &b) == 0 && a.st_ino == b.st_ino) {
+		note(c, real + strlen(c->l.root), "removed (same file as the packaged QEMU)");
+		if (!c->dry_run && unlink(real) < 0)
+			return fail("cannot remove %s: %s", real, strerror(errno));
+	}
+	step_done(c);
+	return 0;
+}
+
+static void purge_files(struct inst *c)
+{
+	static const char *const ours[] = { "/etc/qemu-p2p.d/host.conf", "/var/lib/qemu-p2p/install.state" };
+	static const char *const dirs[] = { "/etc/qemu-p2p.d", "/var/lib/qemu-p2p" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(ours); i++)
+		if (access(rooted(&c->l, ours[i]), F_OK) == 0) {
+			note(c, ours[i], "removed");
+			if (!c->dry_run)
+				unlink(rooted(&c->l, ours[i]));
+		}
+	for (size_t i = 0; !c->dry_run && i < ARRAY_SIZE(dirs); i++)
+		rmdir(rooted(&c->l, dirs[i]));
+}
+
+static int uninstall(struct inst *c)
+{
+	char at[256];
+	enum install_mode m = layout_state(&c->l, at, sizeof(at));
+	int r;
+
+	if (m == INSTALL_NONE)
+		snprintf(at, sizeof(at), "%s", c->l.shadow);
+	c->mode = m == INSTALL_NONE ? INSTALL_SHADOW : m;
+	snprintf(c->wrapper_at, sizeof(c->wrapper_at), "%s", at);
+	r = m == INSTALL_DIVERT ? uninstall_divert(c) : uninstall_shadow(c, at);
+	if (r < 0 || (r = apparmor(c, false)) < 0)
+		return r;
+	step_done(c);
+	if (c->purge)
+		purge_files(c);
+	else if (access(rooted(&c->l, c->l.state), F_OK) == 0) {
+		note(c, c->l.state, "removed");
+		if (!c->dry_run)
+			unlink(rooted(&c->l, c->l.state));
+	}
+	if (!c->json && !c->dry_run)
+		printf("%s\n", c->changed ? "uninstalled" : "nothing to uninstall");
+	return 0;
+}
+
+static int run(int argc, char **argv, bool is_install)
+{
+	static const struct option longs[] = {
+		{ "mode", required_argument, NULL, 'm' },    { "root", required_argument, NULL, 'r' },
+		{ "arch", required_argument, NULL, 'a' },    { "wrapper", required_argument, NULL, 'w' },
+		{ "purge", no_argument, NULL, 'P' },         { "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },          { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *cmd = is_install ? "install" : "uninstall", *root = NULL, *arch = RESOLVE_DEFAULT_ARCH;
+	const char *wrapper = NULL;
+	struct inst c = { .mode = INSTALL_SHADOW };
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, is_install ? "m:njh" : "njh", longs, NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			if (!is_install || (strcmp(optarg, "shadow") && strcmp(optarg, "divert")))
+				return cli_usage(cmd, "--mode %s: use shadow or divert", optarg);
+			c.mode = strcmp(optarg, "divert") ? INSTALL_SHADOW : INSTALL_DIVERT;
+			break;
+		case 'r': root = optarg; break;
+		case 'a': arch = optarg; break;
+		case 'w': wrapper = optarg; break;
+		case 'P':
+			if (is_install)
+				return cli_usage(cmd, "--purge belongs to uninstall");
+			c.purge = true;
+			break;
+		case 'n': c.dry_run = true; break;
+		case 'j': c.json = true; break;
+		case 'h': is_install ? help_install() : help_uninstall(); return 0;
+		default: return cli_usage(cmd, "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (geteuid() != 0 && !c.dry_run) {
+		fprintf(stderr, "qemu-p2p %s: run as root (or try --dry-run)\n", cmd);
+		return 1;
+	}
+	layout_init(&c.l, root, arch, wrapper);
+	c.files = json_object_new_array();
+	c.domains = json_object_new_array();
+	r = is_install ? install(&c) : uninstall(&c);
+	if (c.json) {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "version", json_object_new_int(1));
+		json_object_object_add(j, "changed", json_object_new_boolean(c.changed));
+		json_object_object_add(j, "dry_run", json_object_new_boolean(c.dry_run));
+		json_object_object_add(j, "mode", json_object_new_string(c.mode == INSTALL_DIVERT ? "divert" : "shadow"));
+		json_object_object_add(j, "wrapper", json_object_new_string(c.wrapper_at));
+		json_object_object_add(j, "files", json_object_get(c.files));
+		json_object_object_add(j, "domains", json_object_get(c.domains));
+		json_object_object_add(j, "ok", json_object_new_boolean(r == 0));
+		cli_print_json(j);
+	}
+	json_object_put(c.files);
+	json_object_put(c.domains);
+	return r < 0 ? 1 : 0;
+}
+
+int cmd_install(int argc, char **argv)
+{
+	return run(argc, argv, true);
+}
+
+int cmd_uninstall(int argc, char **argv)
+{
+	return run(argc, argv, false);
+}

@@ -1,0 +1,46 @@
+/* Where install, uninstall and status put and find things, under a root
+ * directory (--root, as dpkg --root): the wrapper's place for each mode and
+ * distribution family, the state file, the AppArmor local include, and the
+ * libvirt domains that name an emulator path. */
+#ifndef QP2P_INSTALL_H
+#define QP2P_INSTALL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum install_mode { INSTALL_NONE, INSTALL_SHADOW, INSTALL_DIVERT };
+
+struct layout {
+	char root[PATH_MAX];     /* "" for / */
+	char arch[32];
+	bool dpkg, rpm;          /* distribution family found under root */
+	char packaged[256];      /* the distribution's QEMU (in-root path) */
+	char shadow[256];        /* the wrapper's place in shadow mode */
+	char state[256];         /* our record of what install did */
+	char wrapper_src[PATH_MAX]; /* the qemu-p2p-wrap to install (host path) */
+};
+
+#define AA_ABSTRACTION "/etc/apparmor.d/abstractions/libvirt-qemu"
+#define AA_LOCAL "/etc/apparmor.d/local/abstractions/libvirt-qemu"
+#define AA_BEGIN "# BEGIN qemu-p2p (written by qemu-p2p install; removed by uninstall)"
+#define AA_END "# END qemu-p2p"
+
+/* Fills the layout; wrapper may be NULL (the installed one, else the one
+ * beside this program in a build tree). */
+int layout_init(struct layout *l, const char *root, const char *arch, const char *wrapper);
+
+/* root + path, in one of a few rotating static buffers. */
+const char *rooted(const struct layout *l, const char *path);
+
+/* The mode the state file records and the wrapper's path (in-root). */
+enum install_mode layout_state(const struct layout *l, char *path, size_t size);
+
+/* Defined domains (/etc/libvirt/qemu/NAME.xml) and their <emulator>. */
+struct domain {
+	char name[128];
+	char emulator[256];
+};
+int domains_list(const struct layout *l, struct domain **out, size_t *n);
+
+#endif

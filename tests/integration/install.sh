@@ -1,0 +1,131 @@
+#!/bin/bash
+# qemu-p2p install / uninstall / status under --root: shadow and divert
+# modes, idempotence, AppArmor rules checked by the real apparmor_parser,
+# uninstall with defined domains, and the installer killed (SIGKILL) after
+# every step: a QEMU answers at the expected path each time, and running
+# the command again finishes the job.
+. "$(dirname "$0")/tap.sh"
+FAKE_VERSION="QEMU emulator version 8.2.2 (fake packaged QEMU)"
+
+# newroot R: a Debian-like tree with a packaged QEMU, libvirt's AppArmor
+# abstraction and a config whose [qemu] binary is the packaged path.
+newroot() {
+	rm -rf "$1"
+	mkdir -p "$1/var/lib/dpkg" "$1/usr/bin" "$1/usr/local/bin" "$1/etc/qemu-p2p.d" \
+		"$1/etc/apparmor.d/abstractions" "$1/etc/apparmor.d/local/abstractions" "$1/etc/libvirt/qemu"
+	touch "$1/var/lib/dpkg/status" "$1/etc/apparmor.d/local/abstractions/libvirt-qemu"
+	cp /etc/apparmor.d/abstractions/libvirt-qemu "$1/etc/apparmor.d/abstractions/"
+	printf '#!/bin/sh\necho "%s"\n' "$FAKE_VERSION" > "$1/usr/bin/qemu-system-x86_64"
+	chmod 755 "$1/usr/bin/qemu-system-x86_64"
+	printf '[qemu]\nbinary = %s/usr/bin/qemu-system-x86_64\n' "$1" > "$1/etc/qemu-p2p.conf"
+	chmod 644 "$1/etc/qemu-p2p.conf"
+}
+inst() { "$CLI" install --root "$R" --wrapper "$WRAP" "$@"; }
+uninst() { "$CLI" uninstall --root "$R" "$@"; }
+# answers PATH: QEMU -version runs there and reaches the packaged QEMU.
+answers() { QEMU_P2P_CONFIG=$R/etc/qemu-p2p.conf "$1" -version 2>/dev/null | grep -qF "$FAKE_VERSION"; }
+# first_answers: what libvirt's PATH lookup finds first still runs.
+first_answers() {
+	local p
+	for p in "$R/usr/local/bin/qemu-system-x86_64" "$R/usr/bin/qemu-system-x86_64"; do
+		[ -e "$p" ] && { answers "$p"; return; }
+	done
+	return 1
+}
+json_is() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not ($2))" "$1"; }
+
+R=$TMP/root
+newroot "$R"
+"$CLI" status --root "$R" --json > "$TMP/s0"
+check "status before install: mode none, wrapper not installed" json_is "$TMP/s0" 'd["mode"]=="none" and not d["wrapper_installed"]'
+inst --dry-run > "$TMP/dry"
+check "--dry-run changes nothing" sh -c "[ ! -e '$R/usr/local/bin/qemu-system-x86_64' ] && grep -q 'would change' '$TMP/dry'"
+inst --json > "$TMP/j1" 2> "$TMP/e1"
+check "install (shadow) --json: changed, the wrapper path" json_is "$TMP/j1" 'd["changed"] and d["wrapper"]=="/usr/local/bin/qemu-system-x86_64" and "/usr/local/bin/qemu-system-x86_64" in d["files"]'
+check "the wrapper is at /usr/local/bin, executable" sh -c "[ -x '$R/usr/local/bin/qemu-system-x86_64' ] && cmp -s '$WRAP' '$R/usr/local/bin/qemu-system-x86_64'"
+check "the packaged QEMU is untouched" sh -c "[ \"\$(cat '$R/usr/bin/qemu-system-x86_64' | tail -n 1)\" = 'echo \"$FAKE_VERSION\"' ]"
+check "-version through the wrapper reaches the packaged QEMU" answers "$R/usr/local/bin/qemu-system-x86_64"
+check "under --root: refresh and self-test are skipped, and it says so" contains "$TMP/e1" "skipped under --root"
+inst --json > "$TMP/j2" 2>/dev/null
+check "install twice = once: no change" json_is "$TMP/j2" 'not d["changed"] and d["files"]==[]'
+AA=$R/etc/apparmor.d/local/abstractions/libvirt-qemu
+check "AppArmor: the wrapper's path rmix" contains "$AA" "  /usr/local/bin/qemu-system-x86_64 rmix,"
+check "AppArmor: both configuration files" sh -c "grep -q '/etc/qemu-p2p.conf r,' '$AA' && grep -q '/etc/qemu-p2p.d/host.conf r,' '$AA'"
+printf '#include <tunables/global>\nprofile qp2p-test flags=(attach_disconnected) {\n  #include <abstractions/libvirt-qemu>\n}\n' > "$TMP/profile"
+check "AppArmor: libvirt's abstraction plus our lines parses (apparmor_parser -Q -T -K)" \
+	apparmor_parser -Q -T -K -I "$R/etc/apparmor.d" -I /etc/apparmor.d "$TMP/profile"
+cp "$AA" "$TMP/aa.good"; echo '  /bogus rwxq,' >> "$AA"
+check "AppArmor: the parser check can fail (a bogus line is refused)" sh -c "! apparmor_parser -Q -T -K -I '$R/etc/apparmor.d' -I /etc/apparmor.d '$TMP/profile' 2>/dev/null"
+cp "$TMP/aa.good" "$AA"
+"$CLI" status --root "$R" --json > "$TMP/s1"
+check "status after install: shadow, installed, -version through it" json_is "$TMP/s1" 'd["mode"]=="shadow" and d["wrapper_installed"] and d["config_valid"]'
+
+# A domain defined while the wrapper was installed.
+printf '<domain type="qemu"><name>dom1</name><devices><emulator>/usr/local/bin/qemu-system-x86_64</emulator></devices></domain>\n' \
+	> "$R/etc/libvirt/qemu/dom1.xml"
+"$CLI" status --root "$R" > "$TMP/s2"
+check "status lists the domains and their emulator path" contains "$TMP/s2" "dom1                 /usr/local/bin/qemu-system-x86_64"
+uninst --json > "$TMP/u1"
+check "uninstall with a domain naming the wrapper: it is listed" json_is "$TMP/u1" 'd["changed"] and d["domains"]==["dom1"]'
+check "... and the wrapper became a link to the packaged QEMU" sh -c "[ \"\$(readlink '$R/usr/local/bin/qemu-system-x86_64')\" = /usr/bin/qemu-system-x86_64 ]"
+check "uninstall removed our AppArmor lines" sh -c "! grep -q qemu-p2p '$AA'"
+uninst --purge > /dev/null
+check "--purge keeps the link while a domain names it" [ -L "$R/usr/local/bin/qemu-system-x86_64" ]
+rm "$R/etc/libvirt/qemu/dom1.xml"
+printf '# Generated\n' > "$R/etc/qemu-p2p.d/host.conf"
+uninst --purge > /dev/null
+check "--purge with no domain left: link, host file and state gone" sh -c "[ ! -e '$R/usr/local/bin/qemu-system-x86_64' ] && [ ! -e '$R/usr/local/bin/qemu-system-x86_64' ] && [ ! -e '$R/etc/qemu-p2p.d' ] && [ ! -e '$R/var/lib/qemu-p2p' ]"
+check "--purge never touches the operator's file" [ -f "$R/etc/qemu-p2p.conf" ]
+uninst --json > "$TMP/u2"
+check "uninstall again: nothing to do" json_is "$TMP/u2" 'not d["changed"]'
+
+# A file of someone else's at the shadow path is never overwritten.
+newroot "$R"
+printf '#!/bin/sh\necho mine\n' > "$R/usr/local/bin/qemu-system-x86_64"; chmod 755 "$R/usr/local/bin/qemu-system-x86_64"
+inst > /dev/null 2> "$TMP/err"; rc=$?
+check "a foreign file at the shadow path: refused, exit 1, untouched" sh -c "[ $rc -eq 1 ] && grep -q mine '$R/usr/local/bin/qemu-system-x86_64' && grep -q 'is not qemu-p2p-wrap' '$TMP/err'"
+
+# divert: dpkg-divert under the root, QEMU kept as .real in the same directory.
+newroot "$R"
+ino=$(stat -c %i "$R/usr/bin/qemu-system-x86_64")
+inst --mode divert > /dev/null 2>&1
+check "divert: .real is the packaged QEMU (same inode)" [ "$(stat -c %i "$R/usr/bin/qemu-system-x86_64.real")" = "$ino" ]
+check "divert: the wrapper at the packaged path" cmp -s "$WRAP" "$R/usr/bin/qemu-system-x86_64"
+check "divert: dpkg records a local diversion" sh -c "dpkg-divert --root '$R' --truename /usr/bin/qemu-system-x86_64 | grep -qx /usr/bin/qemu-system-x86_64.real"
+check "divert: -version through the wrapper reaches .real" answers "$R/usr/bin/qemu-system-x86_64"
+check "divert: AppArmor allows .real" contains "$AA" "/usr/bin/qemu-system-x86_64.real rmix,"
+inst --mode divert --json > "$TMP/d2" 2>/dev/null
+check "divert twice = once" json_is "$TMP/d2" 'not d["changed"]'
+uninst > /dev/null
+undone() { answers "$R/usr/bin/qemu-system-x86_64" && [ ! -e "$R/usr/bin/qemu-system-x86_64.real" ] &&
+	dpkg-divert --root "$R" --truename /usr/bin/qemu-system-x86_64 | grep -qx /usr/bin/qemu-system-x86_64; }
+check "divert undone: QEMU back at its path, .real gone, no diversion" undone
+
+# SIGKILL after each step: QEMU answers at the expected path; again = done.
+for mode in shadow divert; do
+	steps=$([ $mode = divert ] && echo 5 || echo 3)
+	newroot "$TMP/ref"; R=$TMP/ref; inst --mode $mode > /dev/null 2>&1; ref=$(cd "$R" && find . -type f -o -type l | sort | xargs -d '\n' md5sum 2>/dev/null | grep -v -e dpkg/diversions -e qemu-p2p.conf)
+	bad=""
+	for k in $(seq 1 $steps); do
+		R=$TMP/kill; newroot "$R"
+		QEMU_P2P_TEST_KILL_AFTER=$k inst --mode $mode > /dev/null 2>&1; rc=$?
+		[ $rc -eq 137 ] || bad="$bad install-step$k:not-killed($rc)"
+		first_answers || bad="$bad install-step$k:no-qemu"
+		inst --mode $mode > /dev/null 2>&1 || bad="$bad install-step$k:rerun-failed"
+		now=$(cd "$R" && find . -type f -o -type l | sort | xargs -d '\n' md5sum 2>/dev/null | grep -v -e dpkg/diversions -e qemu-p2p.conf)
+		[ "$now" = "$(echo "$ref" | sed "s|$TMP/ref|$TMP/kill|g")" ] || bad="$bad install-step$k:differs"
+		QEMU_P2P_TEST_KILL_AFTER=$k uninst > /dev/null 2>&1
+		first_answers || bad="$bad uninstall-step$k:no-qemu"
+		uninst > /dev/null 2>&1
+		first_answers || bad="$bad uninstall-step$k:no-qemu-after"
+		[ ! -e "$R/var/lib/qemu-p2p/install.state" ] || bad="$bad uninstall-step$k:state-left"
+	done
+	diag "$mode: killed after each of $steps install steps and each uninstall step:${bad:- all good}"
+	check "$mode: SIGKILL after every step leaves a runnable QEMU; a rerun finishes" [ -z "$bad" ]
+done
+
+setpriv --reuid nobody --regid nogroup --clear-groups "$CLI" install --root "$R" > /dev/null 2> "$TMP/err"
+check "install refuses to run unprivileged" contains "$TMP/err" "run as root"
+"$CLI" install --mode sideways 2> "$TMP/err"; rc=$?
+check "--mode sideways: usage error 64" sh -c "[ $rc -eq 64 ] && grep -q 'use shadow or divert' '$TMP/err'"
+done_testing
