@@ -24,7 +24,7 @@
 struct inst {
 	struct layout l;
 	enum install_mode mode;
-	bool dry_run, json, purge;
+	bool dry_run, json, purge, redefine;
 	bool changed;
 	struct json_object *files, *domains;
 	int step;
@@ -57,6 +57,9 @@ static void help_uninstall(void)
 	       "the wrapper is then replaced by a link to the packaged QEMU so they keep\n"
 	       "starting (without P2P), and they are listed with how to define them again.\n\n"
 	       "Options:\n"
+	       "      --redefine     define those domains again with the packaged QEMU (through\n"
+	       "                     libvirt, which must be running), so nothing names the wrapper\n"
+	       "                     and it is removed, not linked\n"
 	       "      --purge        also remove that link when no defined domain names it,\n"
 	       "                     the host file and our state\n"
 	       "      --root DIR     every path relative to DIR\n"
@@ -192,6 +195,41 @@ static int apparmor(struct inst *c, bool add)
 	return r;
 }
 
+/* SELinux (RHEL family): the labels of packaging/selinux/qemu-p2p.fc,
+ * applied with semanage and restorecon where SELinux is on. */
+static void selinux(struct inst *c, bool add)
+{
+	static const char *const rules[][2] = {
+		{ "qemu_exec_t", NULL }, /* the wrapper's path, filled below */
+		{ "virt_etc_t", "/etc/qemu-p2p\\.conf" },
+		{ "virt_etc_t", "/etc/qemu-p2p\\.d(/.*)?" },
+	};
+	char *probe[] = { (char *)"/usr/sbin/selinuxenabled", NULL };
+	_cleanup_free_ char *out = NULL;
+	int status = 1;
+
+	if (c->l.root[0] || access(probe[0], X_OK) < 0 || cli_capture(probe, &out, &status) < 0 ||
+	    !WIFEXITED(status) || WEXITSTATUS(status))
+		return; /* no SELinux here (or an image build): nothing to label */
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
+		const char *spec = rules[i][1] ? rules[i][1] : c->wrapper_at;
+		char *argv[] = { (char *)"/usr/sbin/semanage", (char *)"fcontext", (char *)(add ? "-a" : "-d"),
+				 (char *)"-t", (char *)rules[i][0], (char *)spec, NULL };
+		char *rc[] = { (char *)"/usr/sbin/restorecon", (char *)"-R", (char *)c->wrapper_at,
+			       (char *)"/etc/qemu-p2p.conf", (char *)"/etc/qemu-p2p.d", NULL };
+		_cleanup_free_ char *log = NULL, *log2 = NULL;
+
+		/* The base policy labels /usr/bin/qemu-system-* already. */
+		if (!rules[i][1] && !strncmp(c->wrapper_at, "/usr/bin/qemu-system-", 21))
+			continue;
+		note(c, spec, add ? "SELinux file context" : "SELinux file context removed");
+		if (!c->dry_run) {
+			cli_capture(argv, &log, &status);
+			cli_capture(rc, &log2, &status);
+		}
+	}
+}
+
 static int write_state(struct inst *c)
 {
 	char text[600];
@@ -304,6 +342,7 @@ static int install(struct inst *c)
 	step_done(c);
 	if ((r = apparmor(c, true)) < 0)
 		return r;
+	selinux(c, true);
 	step_done(c);
 	if ((r = write_state(c)) < 0)
 		return r;
@@ -318,7 +357,37 @@ static int install(struct inst *c)
 	return 0;
 }
 
-/* Defined domains that name path. */
+/* virsh dumpxml --inactive, <emulator> replaced, virsh define. */
+static int redefine(struct inst *c, const char *name, const char *from)
+{
+	char *dump[] = { (char *)"virsh", (char *)"-q", (char *)"-c", (char *)"qemu:///system", (char *)"dumpxml",
+			 (char *)"--inactive", (char *)"--security-info", (char *)name, NULL };
+	char old[300], tmpl[] = "/tmp/qemu-p2p-domain.XXXXXX";
+	_cleanup_free_ char *xml = NULL, *out = NULL, *fixed = NULL;
+	char *def[] = { (char *)"virsh", (char *)"-q", (char *)"-c", (char *)"qemu:///system", (char *)"define", tmpl, NULL };
+	struct err e = { { 0 } };
+	int status = 1, fd;
+	char *at;
+
+	if (c->dry_run)
+		return 0;
+	snprintf(old, sizeof(old), "<emulator>%s</emulator>", from);
+	dump[0] = def[0] = (char *)"/usr/bin/virsh";
+	if (cli_capture(dump, &xml, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) || !(at = strstr(xml, old)))
+		return fail("cannot read domain %s through libvirt: %s", name, xml ? xml : "");
+	if (asprintf(&fixed, "%.*s<emulator>%s</emulator>%s", (int)(at - xml), xml, c->l.packaged, at + strlen(old)) < 0 ||
+	    (fd = mkstemp(tmpl)) < 0)
+		return -ENOMEM;
+	close(fd);
+	atomic_write(tmpl, fixed, strlen(fixed), 0600, &e);
+	cli_capture(def, &out, &status);
+	unlink(tmpl);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return fail("virsh define %s failed: %s", name, out ? out : "");
+	return 0;
+}
+
+/* Defined domains that name path (redefined first with --redefine). */
 static size_t users(struct inst *c, const char *path)
 {
 	struct domain *d = NULL;
@@ -328,6 +397,10 @@ static size_t users(struct inst *c, const char *path)
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(d[i].emulator, path))
 			continue;
+		if (c->redefine && redefine(c, d[i].name, path) == 0) {
+			note(c, d[i].name, "domain defined again with the packaged QEMU");
+			continue;
+		}
 		count++;
 		json_object_array_add(c->domains, json_object_new_string(d[i].name));
 		if (!c->json)
@@ -426,6 +499,7 @@ static int uninstall(struct inst *c)
 	r = m == INSTALL_DIVERT ? uninstall_divert(c) : uninstall_shadow(c, at);
 	if (r < 0 || (r = apparmor(c, false)) < 0)
 		return r;
+	selinux(c, false);
 	step_done(c);
 	if (c->purge)
 		purge_files(c);
@@ -445,6 +519,7 @@ static int run(int argc, char **argv, bool is_install)
 		{ "mode", required_argument, NULL, 'm' },    { "root", required_argument, NULL, 'r' },
 		{ "arch", required_argument, NULL, 'a' },    { "wrapper", required_argument, NULL, 'w' },
 		{ "purge", no_argument, NULL, 'P' },         { "dry-run", no_argument, NULL, 'n' },
+		{ "redefine", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },          { "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -468,6 +543,11 @@ static int run(int argc, char **argv, bool is_install)
 				return cli_usage(cmd, "--purge belongs to uninstall");
 			c.purge = true;
 			break;
+		case 'R':
+			if (is_install)
+				return cli_usage(cmd, "--redefine belongs to uninstall");
+			c.redefine = true;
+			break;
 		case 'n': c.dry_run = true; break;
 		case 'j': c.json = true; break;
 		case 'h': is_install ? help_install() : help_uninstall(); return 0;
@@ -480,6 +560,8 @@ static int run(int argc, char **argv, bool is_install)
 		fprintf(stderr, "qemu-p2p %s: run as root (or try --dry-run)\n", cmd);
 		return 1;
 	}
+	if (c.redefine && root && strcmp(root, "/"))
+		return cli_usage(cmd, "--redefine talks to the running libvirtd: not with --root");
 	layout_init(&c.l, root, arch, wrapper);
 	c.files = json_object_new_array();
 	c.domains = json_object_new_array();

@@ -38,6 +38,8 @@ check "healthy: wrapper found first on PATH" has "PASS  wrapper     $TMP/bin/qem
 check "healthy: QEMU 8.2 places the capability" has "is QEMU 8.2: it places the clique capability itself"
 check "healthy: level and CPU vendor" has "INFO  level       CPU GenuineIntel; plan's auto level is NODE"
 check "healthy: map addresses are GPUs" has "PASS  map         every [map] address is a GPU of this host"
+chmod 640 "$TMP/etc/qemu-p2p.conf"; doctor "$TMP/good"; chmod 644 "$TMP/etc/qemu-p2p.conf"
+check "a configuration the VMs cannot read: WARN" has "WARN  config      $TMP/etc/qemu-p2p.conf is not readable by the VMs (qemu user)"
 "$CLI" doctor --sysfs "$TMP/good" --proc "$TMP/proc" --json > "$TMP/j"
 check "--json: version first, status, checks" python3 -c '
 import json,sys; d=json.load(open(sys.argv[1])); assert list(d)[0]=="version"
