@@ -281,23 +281,61 @@ static int divert(struct inst *c, bool add)
 	return 0;
 }
 
-/* divert step 1: the packaged binary also as PATH.real (same inode). */
+/* divert step 1: the packaged binary also as PATH.real (same inode). When
+ * a package update put a new QEMU at the path (rpm has no diversions), it
+ * replaces the old .real: that is the repair the dnf action runs. */
 static int link_real(struct inst *c)
 {
-	char real[300];
+	const char *path = rooted(&c->l, c->l.packaged);
+	char real[PATH_MAX + 300], tmp[PATH_MAX + 320];
 	struct stat a, b;
 
-	snprintf(real, sizeof(real), "%s.real", rooted(&c->l, c->l.packaged));
-	if (stat(real, &b) == 0)
-		return cli_is_wrapper(real) ? fail("%s is qemu-p2p-wrap, not QEMU%s", real, "") : 0;
-	if (stat(rooted(&c->l, c->l.packaged), &a) < 0)
-		return fail("%s: no QEMU there to divert%s", rooted(&c->l, c->l.packaged), "");
-	if (cli_is_wrapper(rooted(&c->l, c->l.packaged)))
-		return fail("%s is already qemu-p2p-wrap but %s.real is missing; reinstall QEMU", c->l.packaged,
-			    c->l.packaged);
+	snprintf(real, sizeof(real), "%s.real", path);
+	snprintf(tmp, sizeof(tmp), "%s.qemu-p2p-new", real);
+	if (stat(real, &b) == 0 && cli_is_wrapper(real))
+		return fail("%s is qemu-p2p-wrap, not QEMU%s", real, "");
+	if (stat(path, &a) < 0)
+		return fail("%s: no QEMU there to divert%s", path, "");
+	if (cli_is_wrapper(path))
+		return access(real, X_OK) == 0 ? 0
+					       : fail("%s is qemu-p2p-wrap but %s.real is missing; reinstall QEMU", path, path);
+	if (stat(real, &b) == 0 && a.st_ino == b.st_ino)
+		return 0;
 	note(c, real + strlen(c->l.root), "hard link to the packaged QEMU");
-	if (!c->dry_run && link(rooted(&c->l, c->l.packaged), real) < 0)
+	unlink(tmp);
+	if (!c->dry_run && (link(path, tmp) < 0 || rename(tmp, real) < 0))
 		return fail("cannot link %s: %s", real, strerror(errno));
+	return 0;
+}
+
+/* rpm: no diversions; dnf re-runs install after a qemu-kvm update. */
+static int dnf_actions(struct inst *c, bool add)
+{
+	static const char *const files[][2] = {
+		{ "/etc/dnf/plugins/post-transaction-actions.d/qemu-p2p.action",
+		  "# qemu-p2p: put the wrapper back after a QEMU update (divert mode)\n"
+		  "qemu-kvm-core:in:/usr/sbin/qemu-p2p install --mode divert --json\n" },
+		{ "/etc/dnf/libdnf5-plugins/actions.d/qemu-p2p.actions",
+		  "# qemu-p2p: put the wrapper back after a QEMU update (divert mode)\n"
+		  "post_transaction:qemu-kvm-core:in::/usr/sbin/qemu-p2p install --mode divert --json\n" },
+	};
+	struct err e = { { 0 } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		const char *path = rooted(&c->l, files[i][0]);
+		_cleanup_free_ char *old = NULL;
+		bool there = read_file_at(AT_FDCWD, path, 4096, &old, NULL) == 0;
+
+		if (add && !(there && !strcmp(old, files[i][1]))) {
+			note(c, files[i][0], "dnf action: reinstall after qemu-kvm updates");
+			if (!c->dry_run && atomic_write(path, files[i][1], strlen(files[i][1]), 0644, &e) < 0)
+				return fail("%s%s", e.msg, "");
+		} else if (!add && there) {
+			note(c, files[i][0], "removed");
+			if (!c->dry_run)
+				unlink(path);
+		}
+	}
 	return 0;
 }
 
@@ -333,7 +371,7 @@ static int install(struct inst *c)
 		if ((r = link_real(c)) < 0)
 			return r;
 		step_done(c);
-		if (c->l.dpkg && (r = divert(c, true)) < 0)
+		if ((r = c->l.dpkg ? divert(c, true) : dnf_actions(c, true)) < 0)
 			return r;
 		step_done(c);
 	}
@@ -459,7 +497,7 @@ static int uninstall_divert(struct inst *c)
 			return fail("cannot put QEMU back at %s: %s", path, strerror(errno));
 	}
 	step_done(c);
-	if (c->l.dpkg && (r = divert(c, false)) < 0)
+	if ((r = c->l.dpkg ? divert(c, false) : dnf_actions(c, false)) < 0)
 		return r;
 	step_done(c);
 	if (stat(path, &a) == 0 && stat(real, &b) == 0 && a.st_ino == b.st_ino) {

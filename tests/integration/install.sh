@@ -101,6 +101,21 @@ undone() { answers "$R/usr/bin/qemu-system-x86_64" && [ ! -e "$R/usr/bin/qemu-sy
 	dpkg-divert --root "$R" --truename /usr/bin/qemu-system-x86_64 | grep -qx /usr/bin/qemu-system-x86_64; }
 check "divert undone: QEMU back at its path, .real gone, no diversion" undone
 
+# rpm family: divert without dpkg; a qemu-kvm update overwrites the wrapper
+# and the dnf action's rerun of install puts it back with the new QEMU.
+R=$TMP/rpm; rm -rf "$R"; mkdir -p "$R/usr/libexec" "$R/etc"
+echo "Red Hat Enterprise Linux release 9.4" > "$R/etc/redhat-release"
+printf '#!/bin/sh\necho "QEMU emulator version 8.2.0"\n' > "$R/usr/libexec/qemu-kvm"; chmod 755 "$R/usr/libexec/qemu-kvm"
+inst --mode divert --json > "$TMP/rpm1" 2>/dev/null
+check "rpm divert: the wrapper at /usr/libexec/qemu-kvm, QEMU as .real" sh -c "cmp -s '$WRAP' '$R/usr/libexec/qemu-kvm' && grep -q 8.2.0 '$R/usr/libexec/qemu-kvm.real'"
+check "rpm divert: dnf4 and dnf5 actions rerun install after qemu-kvm updates" sh -c "grep -q '^qemu-kvm-core:in:/usr/sbin/qemu-p2p install --mode divert' '$R/etc/dnf/plugins/post-transaction-actions.d/qemu-p2p.action' && grep -q '^post_transaction:qemu-kvm-core:in::' '$R/etc/dnf/libdnf5-plugins/actions.d/qemu-p2p.actions'"
+printf '#!/bin/sh\necho "QEMU emulator version 9.0.0"\n' > "$R/usr/libexec/qemu-kvm.new"; chmod 755 "$R/usr/libexec/qemu-kvm.new"
+mv "$R/usr/libexec/qemu-kvm.new" "$R/usr/libexec/qemu-kvm"   # what rpm does on update
+inst --mode divert > /dev/null 2>&1
+check "rpm divert after a QEMU update: wrapper back, .real is the new QEMU" sh -c "cmp -s '$WRAP' '$R/usr/libexec/qemu-kvm' && grep -q 9.0.0 '$R/usr/libexec/qemu-kvm.real'"
+uninst > /dev/null
+check "rpm divert undone: the new QEMU at its path, actions removed" sh -c "grep -q 9.0.0 '$R/usr/libexec/qemu-kvm' && [ ! -e '$R/usr/libexec/qemu-kvm.real' ] && [ ! -e '$R/etc/dnf/plugins/post-transaction-actions.d/qemu-p2p.action' ]"
+
 # SIGKILL after each step: QEMU answers at the expected path; again = done.
 for mode in shadow divert; do
 	steps=$([ $mode = divert ] && echo 5 || echo 3)
