@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build demo check bench clean
+.PHONY: all deps build demo check bench fuzz clean
 
 all: build
 
@@ -24,9 +24,14 @@ demo: build
 check: build
 	@sh tools/check.sh $(BUILD)
 
+# The fuzz harnesses for FUZZ_SECONDS each (make check runs them for 60 s).
+FUZZ_SECONDS ?= 600
+fuzz: build
+	@sh tools/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
+
 # Speed and memory, measured side by side (not part of check).
 bench: build
 	@sh bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-valgrind

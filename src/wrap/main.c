@@ -117,6 +117,7 @@ int main(int argc, char **argv)
 	const char *cfg_path = getenv("QEMU_P2P_CONFIG");
 	struct config cfg = { 0 };
 	struct err e = { { 0 } };
+	int r;
 	struct resolve_in in = {
 		.self = self,
 		.arch = pick_arch(argc > 0 ? argv[0] : NULL, self),
@@ -131,9 +132,15 @@ int main(int argc, char **argv)
 	in.config_binary = cfg.binary;
 	if (resolve_qemu(&in, &real, &e) < 0) {
 		fprintf(stderr, "qemu-p2p: %s; install QEMU or set [qemu] binary\n", e.msg);
+		config_free(&cfg);
 		return 127;
 	}
+	if (cfg.binary && strcmp(cfg.binary, real))
+		fprintf(stderr, "qemu-p2p: [qemu] binary %s is not an executable file (or is this wrapper); running %s\n",
+			cfg.binary, real);
 	run(&cfg, real, argc, argv);
-	fprintf(stderr, "qemu-p2p: cannot exec %s: %s\n", real, strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	r = errno;
+	fprintf(stderr, "qemu-p2p: cannot exec %s: %s\n", real, strerror(r));
+	config_free(&cfg);
+	return r == ENOENT ? 127 : 126;
 }

@@ -122,4 +122,52 @@ facts 7.2.22 "[gpus]
 c8_free = 0000:43:00.0"
 row "QEMU 7.2, a GPU with a capability at 0xC8" unchanged \
 	"hostdev1 0000:44:00.0 (QEMU 7.2.22 would refuse it: a capability covers 0xC8, not in c8_free)"
+facts 8.2.2
+op "$GOOD_MAP"
+
+# Sizes and shapes of argv (issue 5's matrix).
+mapfile -t MANY < <(yes -- '-S' | head -n 100000)
+row "argv with 100,000 arguments" injected "clique 0 = hostdev0 0000:43:00.0" "${ARGS[@]}" "${MANY[@]}"
+big=$(head -c 100000 /dev/zero | tr '\0' x)
+row "a 100 KiB -device value (near the kernel's 128 KiB per argument)" injected "clique 0 = $big" \
+	-device "{\"driver\":\"vfio-pci\",\"host\":\"0000:43:00.0\",\"id\":\"$big\"}" -device "$GPU1"
+deep="$(printf '[%.0s' $(seq 10000))$(printf ']%.0s' $(seq 10000))"
+row "JSON nested 10,000 deep in a -device" injected "untouched (malformed JSON)" \
+	-device "$GPU0" -device "$GPU1" -device "{\"driver\":\"vfio-pci\",\"host\":\"0000:47:00.0\",\"x\":$deep}"
+row "invalid UTF-8 in a legacy id (bytes kept)" injected "$(printf 'hostdev\377\376')" \
+	-device "$GPU0" -device "$(printf 'vfio-pci,host=0000:44:00.0,id=hostdev\377\376')"
+check "invalid UTF-8: the bytes reach QEMU unchanged" grep -qa "$(printf 'id=hostdev\377\376,x-nv-gpudirect-clique=0')" "$RECORD.args"
+row "-device as the last argument (no value)" injected "clique 0" "${ARGS[@]}" -device
+row "an empty -device value and empty arguments" injected "clique 0" "${ARGS[@]}" -device "" "" ""
+row "vfio-pci without host, sysfsdev or fd" injected "clique 0" "${ARGS[@]}" -device vfio-pci,id=nohost
+row "host= empty" injected "clique 0" "${ARGS[@]}" -device vfio-pci,host=,id=empty
+
+# sysfs anomalies: the wrapper reads vendor and class of the VM's GPUs.
+mv "$TMP/sys/bus/pci/devices/0000:44:00.0/class" "$TMP/class.saved"
+row "a GPU without its class file" unchanged "hostdev1 0000:44:00.0"
+mv "$TMP/class.saved" "$TMP/sys/bus/pci/devices/0000:44:00.0/class"
+chmod 000 "$TMP/sys/bus/pci/devices/0000:44:00.0/vendor"; chmod -R go+rX "$TMP/sys"
+setpriv --reuid nobody --regid nogroup --clear-groups env RECORD="$TMP/pub/rec" "$W" "${ARGS[@]}" 2> "$TMP/log"
+diag "unreadable vendor (VM user) -> $(tr '\n' '|' < "$TMP/log")"
+check "unreadable vendor: QEMU starts with cliques (the vendor is also in config space's first bytes)" \
+	sh -c "grep -q x-nv-gpudirect-clique '$TMP/pub/rec.args' && grep -q 'hostdev1 0000:44:00.0' '$TMP/log'"
+chmod 444 "$TMP/sys/bus/pci/devices/0000:44:00.0/vendor"
+mv "$TMP/sys/bus/pci/devices/0000:44:00.0" "$TMP/link.saved"
+ln -s "0000:44:00.0" "$TMP/sys/bus/pci/devices/0000:44:00.0"
+row "a symlink loop where a GPU should be" unchanged "hostdev1 0000:44:00.0"
+rm "$TMP/sys/bus/pci/devices/0000:44:00.0"
+ln -s ../../../devices/pci0000:40/gone "$TMP/sys/bus/pci/devices/0000:44:00.0"
+row "a GPU that disappeared (dangling link)" unchanged "hostdev1 0000:44:00.0"
+rm "$TMP/sys/bus/pci/devices/0000:44:00.0"; mv "$TMP/link.saved" "$TMP/sys/bus/pci/devices/0000:44:00.0"
+
+# The configured real binary is not executable: the next QEMU runs (the
+# packaged one here, asked only for -version), and the log says so.
+chmod 644 "$TMP/bin/newer-qemu"
+op "[qemu]
+binary = $TMP/bin/newer-qemu
+$GOOD_MAP"
+"$W" -version > "$TMP/out" 2> "$TMP/log"; rc=$?
+diag "[qemu] binary not executable -> exit $rc; $(head -n 1 "$TMP/out"); $(tr '\n' '|' < "$TMP/log")"
+check "[qemu] binary not executable: the packaged QEMU answers" sh -c "[ $rc -eq 0 ] && grep -q 'QEMU emulator version' '$TMP/out'"
+check "[qemu] binary not executable: the log says so" contains "$TMP/log" "[qemu] binary $TMP/bin/newer-qemu is not an executable file"
 done_testing

@@ -142,6 +142,30 @@ static void test_map_mode_qemu_8(void **state)
 	result_free(&r);
 }
 
+/* 1 MiB in one -device value: more than exec allows (128 KiB an argument),
+ * so only reachable in-process; the splice must still be exact. */
+static void test_one_mib_device(void **state)
+{
+	size_t big = 1 << 20;
+	char *id = malloc(big + 1), *dev = NULL, *want = NULL;
+	char *argv[] = { "qemu", "-device", NULL, "-device", GPU1 };
+	struct result r;
+
+	memset(id, 'x', big);
+	id[big] = '\0';
+	assert_true(asprintf(&dev, "{\"driver\":\"vfio-pci\",\"host\":\"0000:03:00.0\",\"id\":\"%s\"}", id) > 0);
+	assert_true(asprintf(&want, "{\"driver\":\"vfio-pci\",\"host\":\"0000:03:00.0\",\"id\":\"%s\",\"x-nv-gpudirect-clique\":0}",
+			     id) > 0);
+	argv[2] = dev;
+	configure(MAP, "8.2.2", "");
+	r = run(5, argv, NULL, 0, -1);
+	assert_true(r.changed);
+	assert_string_equal(r.argv[2], want);
+	assert_string_equal(r.argv[4], GPU1 ",x-nv-gpudirect-clique=0");
+	result_free(&r);
+	free(id), free(dev), free(want);
+}
+
 static void test_guard_qemu_7(void **state)
 {
 	char *argv[] = { "qemu", "-device", GPU0, "-device", GPU1 };
@@ -289,6 +313,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_map_mode_qemu_8),
 		cmocka_unit_test(test_guard_qemu_7),
+		cmocka_unit_test(test_one_mib_device),
 		cmocka_unit_test(test_facts_missing_or_stale),
 		cmocka_unit_test(test_operator_id_and_exclude),
 		cmocka_unit_test(test_vendor_override_and_fd),
