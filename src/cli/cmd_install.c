@@ -24,7 +24,7 @@
 struct inst {
 	struct layout l;
 	enum install_mode mode;
-	bool dry_run, json, purge, redefine;
+	bool dry_run, json, purge, redefine, no_refresh;
 	bool changed;
 	struct json_object *files, *domains;
 	int step;
@@ -45,6 +45,8 @@ static void help_install(void)
 	       "      --root DIR     every path relative to DIR (image builds, tests)\n"
 	       "      --arch ARCH    QEMU target (default x86_64)\n"
 	       "      --wrapper FILE the qemu-p2p-wrap to install (default: the installed one)\n"
+	       "      --no-refresh   skip refresh and the self-test (image builds: run refresh\n"
+	       "                     when the container starts on its host)\n"
 	       "  -n, --dry-run      print every step; change nothing\n"
 	       "  -j, --json         print what changed as JSON\n"
 	       "  -h, --help         show this help\n");
@@ -347,9 +349,9 @@ static void self_test(struct inst *c)
 	FILE *o = c->json ? stderr : stdout; /* stdout carries the JSON */
 	int status = 0;
 
-	if (c->l.root[0] || c->dry_run) {
+	if (c->l.root[0] || c->dry_run || c->no_refresh) {
 		fprintf(o, "refresh and self-test skipped%s: run \"qemu-p2p refresh\" on the host itself\n",
-			c->dry_run ? " (dry run)" : " under --root");
+			c->dry_run ? " (dry run)" : c->no_refresh ? " (--no-refresh)" : " under --root");
 		return;
 	}
 	if (cli_capture(rf, &rout, &status) == 0)
@@ -557,7 +559,7 @@ static int run(int argc, char **argv, bool is_install)
 		{ "mode", required_argument, NULL, 'm' },    { "root", required_argument, NULL, 'r' },
 		{ "arch", required_argument, NULL, 'a' },    { "wrapper", required_argument, NULL, 'w' },
 		{ "purge", no_argument, NULL, 'P' },         { "dry-run", no_argument, NULL, 'n' },
-		{ "redefine", no_argument, NULL, 'R' },
+		{ "redefine", no_argument, NULL, 'R' },      { "no-refresh", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },          { "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -585,6 +587,11 @@ static int run(int argc, char **argv, bool is_install)
 			if (is_install)
 				return cli_usage(cmd, "--redefine belongs to uninstall");
 			c.redefine = true;
+			break;
+		case 'F':
+			if (!is_install)
+				return cli_usage(cmd, "--no-refresh belongs to install");
+			c.no_refresh = true;
 			break;
 		case 'n': c.dry_run = true; break;
 		case 'j': c.json = true; break;
