@@ -15,7 +15,12 @@ for c in $cmds; do
 	check "qemu-p2p $c: every --help option is in qemu-p2p(8)${missing:+ (missing:$missing)}" [ -z "$missing" ]
 	check "qemu-p2p $c: the command has its entry in qemu-p2p(8)" grep -q "^\*$c\*" "$MAN"
 done
-for p in qemu-p2p.8 qemu-p2p-wrap.8 qemu-p2p.conf.5; do
+missing=""
+for o in $("$QP2P_BUILD/src/p2pbench/p2pbench" --help | grep -E '^ +-' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+	grep -qF -- "*$o*" "$QP2P_SRC/doc/p2pbench.1.scd" || missing="$missing $o"
+done
+check "p2pbench: every --help option is in p2pbench(1)${missing:+ (missing:$missing)}" [ -z "$missing" ]
+for p in qemu-p2p.8 qemu-p2p-wrap.8 qemu-p2p.conf.5 p2pbench.1; do
 	if [ -f "$QP2P_BUILD/doc/$p" ]; then
 		check "$p: built by scdoc and renders" sh -c "man -l '$QP2P_BUILD/doc/$p' 2> /dev/null | grep -q NAME"
 	else
