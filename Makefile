@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build demo check bench fuzz clean
+.PHONY: all deps build demo check bench fuzz lab clean
 
 all: build
 
@@ -29,9 +29,13 @@ FUZZ_SECONDS ?= 600
 fuzz: build
 	@sh tools/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
 
+# The VFIO lab alone: a nested VM with real vfio-pci devices (about a minute).
+lab: build
+	@bash tests/lab/lab.sh $(BUILD)
+
 # Speed and memory, measured side by side (not part of check).
 bench: build
 	@sh bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-valgrind
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-valgrind build-lab-cache
