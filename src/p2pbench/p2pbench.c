@@ -274,10 +274,12 @@ static void report_json(const struct bench *b, bool pass)
 	}
 	for (int w = 0; w < b->n; w++)
 		for (int o = 0; o < b->n; o++) {
-			struct json_object *p = json_object_new_object(), *attr = json_object_new_object();
+			struct json_object *p, *attr;
 
 			if (w == o)
 				continue;
+			p = json_object_new_object();
+			attr = json_object_new_object();
 			json_object_object_add(p, "writer", json_object_new_int(w));
 			json_object_object_add(p, "owner", json_object_new_int(o));
 			json_object_object_add(p, "peer_access", json_object_new_boolean(b->can[w][o]));
