@@ -102,6 +102,13 @@ static void check_eligible(const struct config *cfg, const struct rewrite_env *e
 	}
 }
 
+/* Names from the command line are printed up to 64 bytes: the log line must
+ * stay one line a syslog daemon keeps, whatever the argv holds. */
+static const char *ellipsis(const char *s)
+{
+	return strlen(s) > 64 ? "..." : "";
+}
+
 static const char *dev_name(const struct gpu *g)
 {
 	return g->dev->id ? g->dev->id : "(no id)";
@@ -111,7 +118,7 @@ static void add_gpu(struct strbuf *b, const struct gpu *g, bool *first)
 {
 	char a[PCI_ADDR_STRLEN];
 
-	sb_addf(b, "%s%s %s", *first ? "" : ", ", dev_name(g), pci_addr_format(&g->addr, a));
+	sb_addf(b, "%s%.64s%s %s", *first ? "" : ", ", dev_name(g), ellipsis(dev_name(g)), pci_addr_format(&g->addr, a));
 	*first = false;
 }
 
@@ -150,9 +157,11 @@ static void describe_skips(struct strbuf *b, const struct gpu *gpus, const struc
 
 			if (strcmp(skip_reason(&gpus[j], &cg[j]), why))
 				continue;
-			sb_addf(b, "%s%s %s", first ? "" : ", ", dev_name(&gpus[j]),
-				gpus[j].located ? pci_addr_format(&gpus[j].addr, a)
-						: gpus[j].dev->source_value ? gpus[j].dev->source_value : "-");
+			const char *where = gpus[j].located ? pci_addr_format(&gpus[j].addr, a)
+					    : gpus[j].dev->source_value ? gpus[j].dev->source_value : "-";
+
+			sb_addf(b, "%s%.64s%s %.64s%s", first ? "" : ", ", dev_name(&gpus[j]), ellipsis(dev_name(&gpus[j])),
+				where, ellipsis(where));
 			first = false;
 		}
 		sb_addf(b, " (%s)", why);

@@ -129,7 +129,7 @@ op "$GOOD_MAP"
 mapfile -t MANY < <(yes -- '-S' | head -n 100000)
 row "argv with 100,000 arguments" injected "clique 0 = hostdev0 0000:43:00.0" "${ARGS[@]}" "${MANY[@]}"
 big=$(head -c 100000 /dev/zero | tr '\0' x)
-row "a 100 KiB -device value (near the kernel's 128 KiB per argument)" injected "clique 0 = $big" \
+row "a 100 KiB -device value (near the kernel's 128 KiB per argument)" injected "clique 0 = ${big:0:64}... 0000:43:00.0" \
 	-device "{\"driver\":\"vfio-pci\",\"host\":\"0000:43:00.0\",\"id\":\"$big\"}" -device "$GPU1"
 deep="$(printf '[%.0s' $(seq 10000))$(printf ']%.0s' $(seq 10000))"
 row "JSON nested 10,000 deep in a -device" injected "untouched (malformed JSON)" \
