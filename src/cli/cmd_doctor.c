@@ -184,35 +184,27 @@ static void check_binding(struct doctor *d)
 
 static void check_acs(struct doctor *d)
 {
+	struct acs_bridge br[64];
 	struct strbuf found = { 0 };
 	char a[PCI_ADDR_STRLEN];
 	bool any_group = false;
+	size_t n;
 
-	for (size_t i = 0; i < d->hp.n; i++) {
-		const struct host_fn *g = d->hp.gpus[i];
-		bool shared = false;
-
+	for (size_t i = 0; i < d->hp.n; i++)
 		for (size_t k = 0; k < d->hp.n; k++)
-			shared |= k != i && d->hp.labels[k] >= 0 && d->hp.labels[k] == d->hp.labels[i];
-		any_group |= shared;
-		for (int l = 0; shared && g->placed && l < g->node.depth - 1; l++) {
-			uint8_t cfg[PCI_CONFIG_MAX];
-			size_t len = 0;
-			int bits;
-
-			if (sysfs_read_config(d->sysfs, &g->node.chain[l], cfg, &len) < 0 ||
-			    (bits = caps_acs_p2p_bits(cfg, len)) <= 0)
-				continue;
-			pci_addr_format(&g->node.chain[l], a);
-			if (!found.s || !strstr(found.s, a))
-				sb_addf(&found, "%s%s ctrl bits 0x%02x", found.len ? ", " : "", a, bits);
-		}
-	}
-	if (!any_group)
+			any_group |= k != i && d->hp.labels[i] >= 0 && d->hp.labels[k] == d->hp.labels[i];
+	if (!any_group) {
 		add(d, ST_PASS, "acs", NULL, "no planned group has two GPUs: nothing to route");
-	else if (geteuid() != 0)
+		return;
+	}
+	if (geteuid() != 0) {
 		add(d, ST_INFO, "acs", "run doctor as root", "not checked: ACS lives in extended config space, root only");
-	else if (found.len)
+		return;
+	}
+	n = hostplan_acs(&d->hp, d->sysfs, d->hp.labels, br, ARRAY_SIZE(br));
+	for (size_t i = 0; i < n; i++)
+		sb_addf(&found, "%s%s ctrl bits 0x%02x", i ? ", " : "", pci_addr_format(&br[i].addr, a), br[i].bits);
+	if (n)
 		add(d, ST_WARN, "acs",
 		    "P2P works but goes up through the root complex (one report: ~50 vs ~103 GB/s); to clear on a "
 		    "bridge: setpci -s ADDRESS ECAP_ACS+6.w=0000:002c (not persistent; merges IOMMU groups below it)",

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "caps.h"
 #include "commands.h"
 #include "common.h"
 #include "hostfile.h"
@@ -95,32 +94,18 @@ static int plan_alloc(struct plan *p, size_t n)
  * they send P2P up through the root complex (works, slower). Root only. */
 static void check_acs(struct plan *p, const struct hostplan *hp, int sysfs)
 {
+	struct acs_bridge br[64];
 	char a[PCI_ADDR_STRLEN];
+	size_t n;
 
 	p->acs_checked = geteuid() == 0;
 	if (!p->acs_checked)
 		return;
-	for (size_t i = 0; i < hp->n; i++) {
-		const struct host_fn *g = hp->gpus[i];
-		bool shared = false;
-
-		for (size_t k = 0; k < hp->n; k++)
-			shared |= k != i && p->label[k] == p->label[i];
-		for (int d = 0; shared && g->placed && d < g->node.depth - 1; d++) {
-			uint8_t cfg[PCI_CONFIG_MAX];
-			size_t len = 0;
-			int bits;
-
-			if (sysfs_read_config(sysfs, &g->node.chain[d], cfg, &len) < 0)
-				continue;
-			bits = caps_acs_p2p_bits(cfg, len);
-			pci_addr_format(&g->node.chain[d], a);
-			if (bits > 0 && !strstr(p->acs.s ? p->acs.s : "", a))
-				sb_addf(&p->acs, "%s%s (ACS control bits 0x%02x: %s%s%s)", p->acs.len ? ", " : "", a, bits,
-					bits & 0x04 ? "P2P request redirect " : "", bits & 0x08 ? "completion redirect " : "",
-					bits & 0x20 ? "egress control" : "");
-		}
-	}
+	n = hostplan_acs(hp, sysfs, p->label, br, ARRAY_SIZE(br));
+	for (size_t i = 0; i < n; i++)
+		sb_addf(&p->acs, "%s%s (ACS control bits 0x%02x: %s%s%s)", i ? ", " : "", pci_addr_format(&br[i].addr, a),
+			br[i].bits, br[i].bits & 0x04 ? "P2P request redirect " : "",
+			br[i].bits & 0x08 ? "completion redirect " : "", br[i].bits & 0x20 ? "egress control" : "");
 }
 
 static int from_topology(const struct opts *o, const struct config *cfg, int sysfs, struct plan *p)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
+#include "sysfs.h"
 #include "util.h"
 
 int hostplan_read(int sysfs, struct hostplan *p)
@@ -54,6 +56,33 @@ void hostplan_by_topology(struct hostplan *p, int sysfs, enum link_level level)
 	/* Labels are the group's first GPU index on the host. */
 	for (size_t k = 0; k < m; k++)
 		p->labels[where[k]] = (int)where[groups[k]];
+}
+
+size_t hostplan_acs(const struct hostplan *p, int sysfs, const int *labels, struct acs_bridge *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct host_fn *g = p->gpus[i];
+		bool shared = false;
+
+		for (size_t k = 0; k < p->n; k++)
+			shared |= k != i && labels[i] >= 0 && labels[k] == labels[i];
+		for (int d = 0; shared && g->placed && d < g->node.depth - 1; d++) {
+			uint8_t cfg[PCI_CONFIG_MAX];
+			size_t len = 0, k = 0;
+			int bits;
+
+			if (sysfs_read_config(sysfs, &g->node.chain[d], cfg, &len) < 0 ||
+			    (bits = caps_acs_p2p_bits(cfg, len)) <= 0)
+				continue;
+			while (k < n && !pci_addr_equal(&out[k].addr, &g->node.chain[d]))
+				k++;
+			if (k == n && n < max)
+				out[n++] = (struct acs_bridge){ g->node.chain[d], bits };
+		}
+	}
+	return n;
 }
 
 int hostplan_find(const struct hostplan *p, const struct pci_addr *a)

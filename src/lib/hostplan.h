@@ -37,6 +37,18 @@ void hostplan_effective(struct hostplan *p, int sysfs, const struct config *cfg)
  * the host bound to vfio-pci (QEMU refuses a clique on those). */
 bool hostplan_hotplug_global_ok(const struct hostplan *p);
 
+/* A bridge on the path of a GPU that shares its group, with ACS P2P bits
+ * (request/completion redirect, egress control) set in its control
+ * register: P2P then goes up through the root complex. */
+struct acs_bridge {
+	struct pci_addr addr;
+	int bits;
+};
+
+/* Such bridges, each once, for the groups in labels[] (per GPU, -1 none).
+ * Reads extended config space: finds nothing unprivileged. */
+size_t hostplan_acs(const struct hostplan *p, int sysfs, const int *labels, struct acs_bridge *out, size_t max);
+
 /* Index of a GPU by address, or -1. */
 int hostplan_find(const struct hostplan *p, const struct pci_addr *a);
 
