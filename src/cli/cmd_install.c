@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,10 +92,17 @@ static void note(struct inst *c, const char *path, const char *what)
 		printf("%s%s: %s\n", c->dry_run ? "would change " : "", path, what);
 }
 
-static int fail(const char *fmt, const char *a, const char *b)
+static int fail(const char *fmt, ...) _printf_(1, 2);
+
+/* Says why on stderr; returns the error for the caller to pass up. */
+static int fail(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "qemu-p2p: ");
-	fprintf(stderr, fmt, a, b);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	return -EIO;
 }
@@ -120,12 +128,12 @@ static int put_wrapper(struct inst *c, const char *dst)
 	if (same_file(path, c->l.wrapper_src))
 		return 0;
 	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && !cli_is_wrapper(path) && c->mode == INSTALL_SHADOW)
-		return fail("%s exists and is not qemu-p2p-wrap; move it away first%s", path, "");
+		return fail("%s exists and is not qemu-p2p-wrap; move it away first", path);
 	if (read_file_at(AT_FDCWD, c->l.wrapper_src, 1 << 26, &data, &len) < 0)
-		return fail("cannot read the wrapper %s%s (build it, or give --wrapper)", c->l.wrapper_src, "");
+		return fail("cannot read the wrapper %s (build it, or give --wrapper)", c->l.wrapper_src);
 	note(c, dst, "qemu-p2p-wrap");
 	if (!c->dry_run && atomic_write(path, data, len, 0755, &e) < 0)
-		return fail("%s%s", e.msg, "");
+		return fail("%s", e.msg);
 	return 0;
 }
 
@@ -279,7 +287,7 @@ static int divert(struct inst *c, bool add)
 	free(out);
 	out = NULL;
 	if (!c->dry_run && (cli_capture(argv, &out, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)))
-		return fail("dpkg-divert failed: %s%s", out ? out : "", "");
+		return fail("dpkg-divert failed: %s", out ? out : "");
 	return 0;
 }
 
@@ -295,9 +303,9 @@ static int link_real(struct inst *c)
 	snprintf(real, sizeof(real), "%s.real", path);
 	snprintf(tmp, sizeof(tmp), "%s.qemu-p2p-new", real);
 	if (stat(real, &b) == 0 && cli_is_wrapper(real))
-		return fail("%s is qemu-p2p-wrap, not QEMU%s", real, "");
+		return fail("%s is qemu-p2p-wrap, not QEMU", real);
 	if (stat(path, &a) < 0)
-		return fail("%s: no QEMU there to divert%s", path, "");
+		return fail("%s: no QEMU there to divert", path);
 	if (cli_is_wrapper(path))
 		return access(real, X_OK) == 0 ? 0
 					       : fail("%s is qemu-p2p-wrap but %s.real is missing; reinstall QEMU", path, path);
@@ -331,7 +339,7 @@ static int dnf_actions(struct inst *c, bool add)
 		if (add && !(there && !strcmp(old, files[i][1]))) {
 			note(c, files[i][0], "dnf action: reinstall after qemu-kvm updates");
 			if (!c->dry_run && atomic_write(path, files[i][1], strlen(files[i][1]), 0644, &e) < 0)
-				return fail("%s%s", e.msg, "");
+				return fail("%s", e.msg);
 		} else if (!add && there) {
 			note(c, files[i][0], "removed");
 			if (!c->dry_run)
@@ -367,7 +375,7 @@ static int install(struct inst *c)
 	int r = 0;
 
 	if (c->mode == INSTALL_DIVERT && !c->l.dpkg && !c->l.rpm)
-		return fail("divert mode needs dpkg or rpm under %s%s", c->l.root[0] ? c->l.root : "/", "");
+		return fail("divert mode needs dpkg or rpm under %s", c->l.root[0] ? c->l.root : "/");
 	snprintf(c->wrapper_at, sizeof(c->wrapper_at), "%s", c->mode == INSTALL_DIVERT ? c->l.packaged : c->l.shadow);
 	if (c->mode == INSTALL_DIVERT) {
 		if ((r = link_real(c)) < 0)
@@ -464,7 +472,7 @@ static int uninstall_shadow(struct inst *c, const char *at)
 		if (n) {
 			note(c, at, "now a link to the packaged QEMU (domains above keep starting, without P2P)");
 			if (!c->dry_run && atomic_symlink(c->l.packaged, path, &e) < 0)
-				return fail("%s%s", e.msg, "");
+				return fail("%s", e.msg);
 			if (!c->json)
 				printf("Define them again to use %s: virsh dumpxml NAME > x.xml; edit <emulator>; "
 				       "virsh define x.xml (Nova: hard reboot)\n", c->l.packaged);
