@@ -13,27 +13,19 @@ int groups_auto(const struct config *cfg, int sysfs, const struct pci_addr *gpus
 		char *source, size_t source_size)
 {
 	_cleanup_free_ struct host_fn *fns = calloc(n + 1, sizeof(*fns));
-	_cleanup_free_ struct topo_node *nodes = calloc(n + 1, sizeof(*nodes));
-	_cleanup_free_ size_t *where = calloc(n + 1, sizeof(*where));
-	_cleanup_free_ int *groups = calloc(n + 1, sizeof(*groups));
-	enum link_level level = cfg->level;
+	_cleanup_free_ struct host_fn **ptrs = calloc(n + 1, sizeof(*ptrs));
 	const char *why; /* plan and doctor print it; the log line names the level */
-	size_t m = 0;
+	enum link_level level;
 
-	if (!fns || !nodes || !where || !groups)
+	if (!fns || !ptrs)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		labels[i] = -1;
-		if (hostscan_fn(sysfs, &gpus[i], &fns[m]) == 0 && fns[m].placed) {
-			nodes[m] = fns[m].node;
-			where[m++] = i;
-		}
+		/* An unreadable function stays unplaced: no group. */
+		if (hostscan_fn(sysfs, &gpus[i], &fns[i]) < 0)
+			fns[i] = (struct host_fn){ .addr = gpus[i], .numa = -1, .iommu_group = -1 };
+		ptrs[i] = &fns[i];
 	}
-	if (level == LINK_AUTO)
-		level = hostscan_auto_level(sysfs, fns, m, &why);
-	topo_group(nodes, m, level, groups);
-	for (size_t k = 0; k < m; k++)
-		labels[where[k]] = groups[k];
+	level = hostscan_group(sysfs, ptrs, n, cfg->level, labels, &why);
 	snprintf(source, source_size, "auto, %s", link_level_name(level));
 	return 0;
 }

@@ -32,30 +32,7 @@ int hostplan_read(int sysfs, struct hostplan *p)
 
 void hostplan_by_topology(struct hostplan *p, int sysfs, enum link_level level)
 {
-	_cleanup_free_ struct topo_node *nodes = calloc(p->n + 1, sizeof(*nodes));
-	_cleanup_free_ struct host_fn *placed = calloc(p->n + 1, sizeof(*placed));
-	_cleanup_free_ size_t *where = calloc(p->n + 1, sizeof(*where));
-	_cleanup_free_ int *groups = calloc(p->n + 1, sizeof(*groups));
-	size_t m = 0;
-
-	if (!nodes || !placed || !where || !groups)
-		return;
-	for (size_t i = 0; i < p->n; i++) {
-		p->labels[i] = -1;
-		if (p->gpus[i]->placed) {
-			placed[m] = *p->gpus[i];
-			nodes[m] = p->gpus[i]->node;
-			where[m++] = i;
-		}
-	}
-	p->why = "set by the operator";
-	if (level == LINK_AUTO)
-		level = hostscan_auto_level(sysfs, placed, m, &p->why);
-	p->level = level;
-	topo_group(nodes, m, level, groups);
-	/* Labels are the group's first GPU index on the host. */
-	for (size_t k = 0; k < m; k++)
-		p->labels[where[k]] = (int)where[groups[k]];
+	p->level = hostscan_group(sysfs, p->gpus, p->n, level, p->labels, &p->why);
 }
 
 size_t hostplan_acs(const struct hostplan *p, int sysfs, const int *labels, struct acs_bridge *out, size_t max)

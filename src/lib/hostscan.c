@@ -101,6 +101,35 @@ enum link_level hostscan_auto_level(int sysfs, const struct host_fn *fns, size_t
 	return topo_auto_level(vendors, nv, why);
 }
 
+enum link_level hostscan_group(int sysfs, struct host_fn *const *fns, size_t n, enum link_level level, int *labels,
+			       const char **why)
+{
+	_cleanup_free_ struct topo_node *nodes = calloc(n + 1, sizeof(*nodes));
+	_cleanup_free_ struct host_fn *placed = calloc(n + 1, sizeof(*placed));
+	_cleanup_free_ size_t *where = calloc(n + 1, sizeof(*where));
+	_cleanup_free_ int *groups = calloc(n + 1, sizeof(*groups));
+	size_t m = 0;
+
+	*why = "set by the operator";
+	for (size_t i = 0; i < n; i++)
+		labels[i] = -1;
+	if (!nodes || !placed || !where || !groups)
+		return level == LINK_AUTO ? LINK_PXB : level;
+	for (size_t i = 0; i < n; i++) {
+		if (fns[i]->placed) {
+			placed[m] = *fns[i];
+			nodes[m] = fns[i]->node;
+			where[m++] = i;
+		}
+	}
+	if (level == LINK_AUTO)
+		level = hostscan_auto_level(sysfs, placed, m, why);
+	topo_group(nodes, m, level, groups);
+	for (size_t k = 0; k < m; k++)
+		labels[where[k]] = (int)where[groups[k]];
+	return level;
+}
+
 void host_free(struct host *h)
 {
 	free(h->fns);

@@ -47,6 +47,13 @@ unsigned hostscan_bridge_vendor(int sysfs, const char *root);
  * functions' roots (every root when fns is the whole host). */
 enum link_level hostscan_auto_level(int sysfs, const struct host_fn *fns, size_t n, const char **why);
 
+/* Groups functions whose links are at or below level (LINK_AUTO: chosen
+ * from their host bridges, why says how): labels[i] is the index of the
+ * first function of i's group, -1 for one whose place is unknown. Returns
+ * the level used. */
+enum link_level hostscan_group(int sysfs, struct host_fn *const *fns, size_t n, enum link_level level, int *labels,
+			       const char **why);
+
 void host_free(struct host *h);
 
 #endif
