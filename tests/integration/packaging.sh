@@ -73,7 +73,8 @@ dpkg -P qemu-p2p > "$TMP/dpkg-p.log" 2>&1
 left=$(find /etc /usr /var/lib -xdev -name '*qemu-p2p*' 2> /dev/null | grep -v '^/etc/qemu-p2p.conf$')
 check "dpkg -P: nothing of ours left but the operator's file${left:+ (left: $left)}" [ -z "$left" ]
 
-python3 "$QP2P_SRC/packaging/kolla/check_render.py" "$QP2P_SRC/packaging/kolla" > "$TMP/kolla" 2>&1
+# Debian's python3 (python3-jinja2), not whatever python3 comes first on PATH.
+/usr/bin/python3 "$QP2P_SRC/packaging/kolla/check_render.py" "$QP2P_SRC/packaging/kolla" > "$TMP/kolla" 2>&1
 rc=$?
 diag "$(cat "$TMP/kolla")"
 check "the kolla override renders (Jinja, deb and RPM images) with the lines that matter" [ $rc -eq 0 ]
