@@ -17,8 +17,10 @@ bail() { echo "not ok 1 - lab: $*"; echo "1..1"; exit 1; }
 
 # 1. Debian's kernel and busybox-static, downloaded once.
 mkdir -p "$cache"
-kpkg=$(apt-cache depends linux-image-amd64 2> /dev/null | sed -n 's/.*Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1)
-[ -n "$kpkg" ] || bail "apt-cache knows no linux-image-amd64 (apt-get update first)"
+kernel_pkg() { apt-cache depends linux-image-amd64 2> /dev/null | sed -n 's/.*Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1; }
+kpkg=$(kernel_pkg)
+if [ -z "$kpkg" ] && [ "$(id -u)" = 0 ]; then apt-get update -q > /dev/null 2>&1; kpkg=$(kernel_pkg); fi
+[ -n "$kpkg" ] || bail "apt-cache knows no linux-image-amd64 (run apt-get update as root)"
 if [ ! -d "$cache/$kpkg" ]; then
 	(cd "$cache" && apt-get download "$kpkg" busybox-static > "$cache/download.log" 2>&1) || bail "apt-get download $kpkg failed (see $cache/download.log)"
 	dpkg -x "$cache/${kpkg}_"*.deb "$cache/$kpkg.tmp" && dpkg -x "$cache"/busybox-static_*.deb "$cache/$kpkg.tmp" &&
