@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "common.h"
 #include "hostplan.h"
+#include "qmp.h"
 #include "strbuf.h"
 #include "sysfs.h"
 #include "vmscan.h"
@@ -25,6 +26,9 @@ static void help(void)
 	       "  -c, --config FILE  operator configuration (default /etc/qemu-p2p.conf)\n"
 	       "      --sysfs DIR    sysfs root (default /sys)\n"
 	       "      --proc DIR     proc root (default /proc)\n"
+	       "      --qmp          also ask each VM, through libvirt, for its live vfio-pci\n"
+	       "                     devices and their cliques (finds GPUs re-attached by\n"
+	       "                     hotplug; libvirt marks the domain tainted)\n"
 	       "  -j, --json         print one JSON object\n"
 	       "  -h, --help         show this help\n");
 }
@@ -53,6 +57,43 @@ static void warnings(const struct vm *v, const struct hostplan *hp, struct strbu
 					pci_addr_format(&v->addr[i], a), v->args.devs[k].source_value, v->args.devs[i].clique,
 					v->args.devs[k].clique);
 		}
+	}
+}
+
+/* The live devices from QMP: a GPU there without a clique, while the
+ * command line gave cliques, was re-attached without one. */
+static struct json_object *live(const struct vm *v, struct strbuf *w, char *err, size_t size)
+{
+	struct json_object *devs = qmp_vfio_devices(v, err, size);
+	bool cmdline_cliques = false;
+
+	for (size_t i = 0; i < v->args.n_devs; i++)
+		cmdline_cliques |= v->args.devs[i].clique >= 0;
+	for (size_t i = 0; devs && cmdline_cliques && i < json_object_array_length(devs); i++) {
+		struct json_object *d = json_object_array_get_idx(devs, i);
+
+		if (!json_object_get_boolean(json_object_object_get(d, "on_command_line")) &&
+		    !json_object_object_get(d, "clique"))
+			sb_addf(w, "%s%s (%s) was attached after start (QMP) without a clique: set hotplug = global",
+				w->len ? "; " : "", json_object_get_string(json_object_object_get(d, "id")),
+				json_object_get_string(json_object_object_get(d, "host")));
+	}
+	return devs;
+}
+
+static void print_live(struct json_object *devs, const char *err)
+{
+	if (!devs) {
+		printf("  QMP: %s\n", err);
+		return;
+	}
+	printf("  QMP: %zu vfio-pci device%s now\n", json_object_array_length(devs), json_object_array_length(devs) == 1 ? "" : "s");
+	for (size_t i = 0; i < json_object_array_length(devs); i++) {
+		struct json_object *d = json_object_array_get_idx(devs, i), *c = json_object_object_get(d, "clique");
+
+		printf("    %-14s %-13s clique %s%s\n", json_object_get_string(json_object_object_get(d, "id")),
+		       json_object_get_string(json_object_object_get(d, "host")), c ? json_object_get_string(c) : "none",
+		       json_object_get_boolean(json_object_object_get(d, "on_command_line")) ? "" : " (hotplugged)");
 	}
 }
 
@@ -105,7 +146,8 @@ int cmd_vms(int argc, char **argv)
 	static const struct option longs[] = {
 		{ "config", required_argument, NULL, 'c' }, { "sysfs", required_argument, NULL, 's' },
 		{ "proc", required_argument, NULL, 'p' },   { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },         { 0 },
+		{ "qmp", no_argument, NULL, 'Q' },          { "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	const char *conf = NULL, *sysroot = NULL, *procroot = NULL;
 	_cleanup_close_ int sysfs = -1, proc = -1;
@@ -113,7 +155,7 @@ int cmd_vms(int argc, char **argv)
 	struct hostplan hp;
 	struct vm *vms = NULL;
 	size_t n = 0;
-	bool json = false, warned = false;
+	bool json = false, warned = false, use_qmp = false;
 	struct json_object *j, *arr;
 	int c;
 
@@ -123,6 +165,7 @@ int cmd_vms(int argc, char **argv)
 		case 's': sysroot = optarg; break;
 		case 'p': procroot = optarg; break;
 		case 'j': json = true; break;
+		case 'Q': use_qmp = true; break;
 		case 'h': help(); return 0;
 		default: return cli_usage("vms", "unknown option");
 		}
@@ -141,13 +184,27 @@ int cmd_vms(int argc, char **argv)
 		printf("No running QEMU process.\n");
 	for (size_t i = 0; i < n; i++) {
 		struct strbuf w = { 0 };
+		struct json_object *devs = NULL;
+		char err[300] = "";
 
 		warnings(&vms[i], &hp, &w);
+		if (use_qmp)
+			devs = live(&vms[i], &w, err, sizeof(err));
 		warned |= w.len > 0;
-		if (json)
-			json_object_array_add(arr, vm_json(&vms[i], w.s));
-		else
+		if (json) {
+			struct json_object *o = vm_json(&vms[i], w.s);
+
+			if (use_qmp) {
+				json_object_object_add(o, "qmp", devs ? json_object_get(devs) : NULL);
+				json_object_object_add(o, "qmp_error", devs ? NULL : json_object_new_string(err));
+			}
+			json_object_array_add(arr, o);
+		} else {
 			print_vm(&vms[i], w.s);
+			if (use_qmp)
+				print_live(devs, err);
+		}
+		json_object_put(devs);
 		sb_free(&w);
 	}
 	json_object_object_add(j, "version", json_object_new_int(1));

@@ -120,4 +120,7 @@ import json,sys; d=json.load(open(sys.argv[1])); v={x["name"]: x for x in d["vms
 assert d["version"]==1 and v["good"]["warnings"]=="" and v["good"]["gpus"][1]["clique"]==0
 assert v["split"]["kvm_hidden"] and "kvm=off" in v["split"]["warnings"] and "got cliques 0 and 1" in v["split"]["warnings"]
 sys.exit(not ("no clique on one of them" in v["none"]["warnings"] and v["none"]["gpus"][0]["clique"] is None))' "$TMP/out"
+"$CLI" vms --sysfs "$TMP/good" --proc "$TMP/proc" --qmp --json > "$TMP/out" 2>&1
+check "vms --qmp on VMs libvirt does not know: says why, per VM" python3 -c '
+import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["vms"] and all(v["qmp"] is None and v["qmp_error"] for v in d["vms"])))' "$TMP/out"
 done_testing

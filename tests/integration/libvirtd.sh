@@ -56,6 +56,10 @@ virsh -q start qp2p-during > "$TMP/start.out" 2>&1
 check "the domain starts through the wrapper" running qp2p-during
 check "the domain's log has the wrapper's line" grep -q '^qemu-p2p: ' /var/log/libvirt/qemu/qp2p-during.log
 diag "$(grep '^qemu-p2p: ' /var/log/libvirt/qemu/qp2p-during.log | tail -n 1)"
+"$CLI" vms --qmp --json > "$TMP/vms.json"
+check "vms --qmp asks the running domain over QMP through libvirt (no vfio-pci device in it)" python3 -c '
+import json,sys; d=json.load(open(sys.argv[1])); v=[x for x in d["vms"] if x["name"]=="qp2p-during"]
+sys.exit(not (v and v[0]["qmp"]==[] and v[0]["qmp_error"] is None))' "$TMP/vms.json"
 check "virsh domcapabilities works through the wrapper" sh -c "virsh domcapabilities --emulatorbin $W --virttype qemu | grep -q '<path>$W</path>'"
 virsh -q destroy qp2p-during > /dev/null
 
