@@ -41,6 +41,8 @@ struct bench {
 
 /* measure.c */
 int bench_measure(struct bench *b);
+/* The median of v[0..n) (sorts v; 0 when n is 0). */
+double bench_median(double *v, int n);
 /* verify.c */
 int bench_verify(struct bench *b);
 /* Peer access from `from`'s context to `to`'s, on or off. */

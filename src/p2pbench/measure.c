@@ -16,8 +16,10 @@ static int cmp(const void *x, const void *y)
 	return a < c ? -1 : a > c;
 }
 
-static double median(double *v, int n)
+double bench_median(double *v, int n)
 {
+	if (n == 0)
+		return 0;
 	qsort(v, (size_t)n, sizeof(*v), cmp);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
@@ -67,7 +69,7 @@ static double repeat(struct bench *b, int i, int j, size_t bytes, int copies, bo
 	for (int r = 0; r < reps; r++)
 		if ((v[r] = timed(b, i, j, bytes, copies, both)) < 0)
 			return -1;
-	return median(v, reps);
+	return bench_median(v, reps);
 }
 
 static int pair(struct bench *b, int i, int j, int mode)

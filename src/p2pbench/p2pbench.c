@@ -146,14 +146,7 @@ static double summary(const struct bench *b, const double m[MAX_GPUS][MAX_GPUS])
 		for (int j = 0; j < b->n; j++)
 			if ((i != j) == (b->n > 1))
 				v[n++] = m[i][j];
-	for (int i = 1; i < n; i++)
-		for (int k = i; k > 0 && v[k - 1] > v[k]; k--) {
-			double t = v[k];
-
-			v[k] = v[k - 1];
-			v[k - 1] = t;
-		}
-	return n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : 0;
+	return bench_median(v, n);
 }
 
 static void matrix(const struct bench *b, const char *title, const double m[MAX_GPUS][MAX_GPUS], const char *fmt)
