@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "commands.h"
 #include "common.h"
 #include "resolve.h"
@@ -49,13 +50,7 @@ static int mkdirs(const char *stage, const char *rel)
 
 	if (asprintf(&p, "%s/%s", stage, rel) < 0)
 		return -ENOMEM;
-	for (char *s = strchr(p + strlen(stage) + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	return mkdir_parents(p);
 }
 
 static int put(const char *stage, const char *rel, const char *data, size_t len)
