@@ -247,13 +247,12 @@ static void selinux(struct inst *c, bool add)
 static int write_state(struct inst *c)
 {
 	char text[600];
-	_cleanup_free_ char *old = NULL;
 	struct err e = { { 0 } };
 
 	snprintf(text, sizeof(text), "# qemu-p2p install state; do not edit\nmode = %s\nwrapper = %s\nreal = %s%s\n",
 		 c->mode == INSTALL_DIVERT ? "divert" : "shadow", c->wrapper_at, c->l.packaged,
 		 c->mode == INSTALL_DIVERT ? ".real" : "");
-	if (read_file_at(AT_FDCWD, rooted(&c->l, c->l.state), 4096, &old, NULL) == 0 && !strcmp(old, text))
+	if (file_holds(rooted(&c->l, c->l.state), text))
 		return 0;
 	note(c, c->l.state, "install state");
 	return c->dry_run ? 0 : atomic_write(rooted(&c->l, c->l.state), text, strlen(text), 0644, &e);
@@ -337,14 +336,12 @@ static int dnf_actions(struct inst *c, bool add)
 
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		const char *path = rooted(&c->l, files[i][0]);
-		_cleanup_free_ char *old = NULL;
-		bool there = read_file_at(AT_FDCWD, path, 4096, &old, NULL) == 0;
 
-		if (add && !(there && !strcmp(old, files[i][1]))) {
+		if (add && !file_holds(path, files[i][1])) {
 			note(c, files[i][0], "dnf action: reinstall after qemu-kvm updates");
 			if (!c->dry_run && atomic_write(path, files[i][1], strlen(files[i][1]), 0644, &e) < 0)
 				return fail("%s", e.msg);
-		} else if (!add && there) {
+		} else if (!add && access(path, F_OK) == 0) {
 			note(c, files[i][0], "removed");
 			if (!c->dry_run)
 				unlink(path);

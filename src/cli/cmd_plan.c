@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "commands.h"
 #include "common.h"
 #include "hostfile.h"
@@ -246,7 +247,7 @@ static struct json_object *to_json(const struct plan *p)
 /* Writes [map] and mode = map into the host file, keeping the facts. */
 static int write_plan(const struct opts *o, const struct config *cfg, int sysfs, const struct plan *p)
 {
-	_cleanup_free_ char *text = NULL, *old = NULL;
+	_cleanup_free_ char *text = NULL;
 	struct conf_file h;
 	struct hostplan hp;
 	bool changed;
@@ -279,7 +280,7 @@ static int write_plan(const struct opts *o, const struct config *cfg, int sysfs,
 	conf_file_free(&h);
 	if (r < 0)
 		return r;
-	changed = read_file_at(AT_FDCWD, cfg->host.path, 1 << 20, &old, NULL) < 0 || strcmp(old, text);
+	changed = !file_holds(cfg->host.path, text);
 	if (!o->dry_run && changed && (r = hostfile_write_atomic(cfg->host.path, text, &e)) < 0) {
 		fprintf(stderr, "qemu-p2p plan: %s\n", e.msg[0] ? e.msg : strerror(-r));
 		return r;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "caps.h"
 #include "commands.h"
 #include "common.h"
@@ -177,13 +178,6 @@ static struct json_object *report_json(const struct opts *o, const char *path, c
 	return j;
 }
 
-static bool same_text(const char *path, const char *text)
-{
-	_cleanup_free_ char *old = NULL;
-
-	return read_file_at(AT_FDCWD, path, 1 << 20, &old, NULL) == 0 && !strcmp(old, text);
-}
-
 static int refresh(const struct opts *o, const struct config *cfg, const char *real, int sysfs)
 {
 	_cleanup_free_ char *version = NULL, *text = NULL;
@@ -205,7 +199,7 @@ static int refresh(const struct opts *o, const struct config *cfg, const char *r
 	if (r == 0 && (r = build(cfg, sysfs, real, version, fns, n, places, &h)) == 0)
 		r = hostfile_format(&h, &text);
 	if (r == 0) {
-		changed = !same_text(cfg->host.path, text);
+		changed = !file_holds(cfg->host.path, text);
 		if (!o->dry_run && changed)
 			r = hostfile_write_atomic(cfg->host.path, text, &e);
 	}

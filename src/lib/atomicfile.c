@@ -9,6 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+bool file_holds(const char *path, const char *text)
+{
+	_cleanup_free_ char *old = NULL;
+
+	return read_file_at(AT_FDCWD, path, 1 << 20, &old, NULL) == 0 && !strcmp(old, text);
+}
+
 int mkdir_parents(const char *path)
 {
 	_cleanup_free_ char *p = strdup(path);
