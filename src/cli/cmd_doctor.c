@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -309,11 +308,8 @@ static void check_config(struct doctor *d, const char *real)
 
 	for (int f = 0; f < 2; f++) {
 		const struct conf_file *cf = f ? &c->host : &c->op;
-		struct stat st;
 
-		/* VMs run as the unprivileged qemu user: an unreadable file makes the
-		 * wrapper pass through, silently losing P2P. */
-		if (cf->present && stat(cf->path, &st) == 0 && !(st.st_mode & S_IROTH))
+		if (cf->present && !cli_readable_by_vms(cf->path))
 			add(d, ST_WARN, "config", "chmod 644 it", "%s is not readable by the VMs (qemu user)", cf->path);
 	}
 	if (!c->valid)

@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,15 +61,6 @@ static struct json_object *blocked_gpus(const struct config *cfg, int sysfs)
 	}
 	hostplan_free(&hp);
 	return arr;
-}
-
-/* Readable by the unprivileged qemu user: root-owned 0644 and a reachable
- * directory. */
-static bool world_readable(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && (st.st_mode & S_IROTH);
 }
 
 int cmd_status(int argc, char **argv)
@@ -133,8 +123,8 @@ int cmd_status(int argc, char **argv)
 	json_object_object_add(j, "config_valid", json_object_new_boolean(cfg.valid));
 	json_object_object_add(j, "config_error", cfg.error ? json_object_new_string(cfg.error) : NULL);
 	json_object_object_add(j, "config_readable_by_vms",
-			       json_object_new_boolean((!cfg.op.present || world_readable(cfg.op.path)) &&
-						       (!cfg.host.present || world_readable(cfg.host.path))));
+			       json_object_new_boolean((!cfg.op.present || cli_readable_by_vms(cfg.op.path)) &&
+						       (!cfg.host.present || cli_readable_by_vms(cfg.host.path))));
 	for (size_t i = 0; i < n_doms; i++) {
 		struct json_object *d = json_object_new_object();
 

@@ -38,6 +38,13 @@ int cli_open_root(const char *opt, const char *dflt, int *fd)
 	return r;
 }
 
+bool cli_readable_by_vms(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && (st.st_mode & S_IROTH);
+}
+
 bool cli_is_wrapper(const char *path)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -21,6 +21,10 @@ int cli_open_root(const char *opt, const char *dflt, int *fd);
  * first qemu-system-ARCH on that PATH, else /usr/libexec/qemu-kvm. Owned. */
 int cli_real_qemu(const struct config *cfg, const char *arch, char **out, struct err *e);
 
+/* VMs run as the unprivileged qemu user: a configuration file they cannot
+ * read makes the wrapper pass through, silently losing P2P. */
+bool cli_readable_by_vms(const char *path);
+
 /* True when path is a copy of qemu-p2p-wrap (it carries our marker). */
 bool cli_is_wrapper(const char *path);
 
