@@ -341,14 +341,17 @@ static void check_config(struct doctor *d, const char *real)
 
 static void check_level(struct doctor *d)
 {
+	_cleanup_free_ int *labels = calloc(d->hp.n + 1, sizeof(*labels));
 	char vendor[32];
-	struct hostplan p = d->hp;
+	const char *why = "";
+	enum link_level level;
 
-	/* Runs last: it regroups d->hp's labels in place. */
+	if (!labels)
+		return;
 	cpu_vendor(d, vendor, sizeof(vendor));
-	hostplan_by_topology(&p, d->sysfs, LINK_AUTO);
+	level = hostscan_group(d->sysfs, d->hp.gpus, d->hp.n, LINK_AUTO, labels, &why);
 	add(d, ST_INFO, "level", "qemu-p2p plan shows the groups; nvidia-smi topo -p2p r on bare metal beats the guess",
-	    "CPU %s; plan's auto level is %s: %s", vendor, link_level_name(p.level), p.why);
+	    "CPU %s; plan's auto level is %s: %s", vendor, link_level_name(level), why);
 }
 
 static int finish(struct doctor *d, bool json)
