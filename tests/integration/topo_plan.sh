@@ -12,7 +12,7 @@ mkdir -p "$TMP/etc/qemu-p2p.d"
 matrix_of() { awk '/^GPU[0-9]/ { printf "%s", $1; for (i = 2; i < NF; i++) printf " %s", $i; print "" }' "$1"; }
 expected() { grep -v '^#' "$1" | sed 's/SOC/SYS/g'; }
 
-for m in torch-ipc-8gpu wrx80-2gpu; do
+for m in torch-ipc-8gpu wrx80-2gpu h12ssl-2gpu; do
 	python3 "$MKHOST" "$REAL/$m.host" "$TMP/$m"
 	"$CLI" topo --sysfs "$TMP/$m" > "$TMP/$m.out"
 	matrix_of "$TMP/$m.out" > "$TMP/$m.got"
@@ -58,6 +58,8 @@ import json,sys; d=json.load(open(sys.argv[1]))
 sys.exit(not (d["version"]==1 and d["level"]=="NODE" and [len(g["gpus"]) for g in d["groups"]]==[4,4] and d["groups"][1]["label"]==1))' "$TMP/node.json"
 "$CLI" plan --sysfs "$TMP/wrx80-2gpu" > "$TMP/amd"
 check "plan auto on AMD: NODE" contains "$TMP/amd" "Level: NODE (auto: AMD host bridges"
+"$CLI" plan --sysfs "$TMP/h12ssl-2gpu" > "$TMP/epyc"
+check "plan auto on the EPYC machine: its NODE pair is one group" contains "$TMP/epyc" "Group 0: 0000:81:00.0 0000:c1:00.0"
 "$CLI" plan --sysfs "$TMP/blog" --level bogus 2> "$TMP/err"; rc=$?
 check "plan --level bogus: usage error 64" [ $rc -eq 64 ]
 check "plan --level bogus: says what to use" contains "$TMP/err" "use PIX, PXB, PHB, NODE, SYS or auto"
