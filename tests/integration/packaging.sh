@@ -28,12 +28,12 @@ check "the package ships no /etc/qemu-p2p.conf (never a conffile prompt)" sh -c 
 check "the package ships the example configuration under /usr/share/doc" sh -c "dpkg -c '$DEB' | grep -q usr/share/doc/qemu-p2p/examples/qemu-p2p.conf"
 
 dpkg -i "$DEB" > "$TMP/dpkg-i.log" 2>&1
-check "dpkg -i installs it" dpkg -s qemu-p2p
+check "dpkg -i installs it" sh -c "dpkg-query -W -f '\${Status}' qemu-p2p | grep -qx 'install ok installed'"
 check "qemu-p2p --version" sh -c "qemu-p2p --version | grep -q '^qemu-p2p 0.1.0'"
 python3 "$MKHOST" /usr/share/doc/qemu-p2p/examples/blog-8gpu.host "$TMP/sys"
 qemu-p2p topo --sysfs "$TMP/sys" > "$TMP/topo"
 check "qemu-p2p topo --sysfs on the example host" grep -q '^GPU7 .* PIX    X' "$TMP/topo"
-check "man qemu-p2p finds the page" man -w qemu-p2p
+check "man qemu-p2p finds the page" sh -c "man -w qemu-p2p | grep -q 'man8/qemu-p2p.8'"
 check "installing the package does not activate the wrapper" [ ! -e "$W" ]
 
 # The Ansible role, twice; doctor pointed at the example host with a QEMU
