@@ -63,8 +63,9 @@ echo "== VM start: the wrapper vs exec of the stand-in QEMU directly"
 	"(c) wrapper, map, 16 GPUs/2000 fns" QEMU_P2P_CONFIG="$work/map16/qemu-p2p.conf" QEMU_P2P_SYSFS="$work/big" \
 		-- "$wrap" "@$work/argv16"
 echo
-echo "== 16 GPUs, 2000 PCI functions: auto mode and topo beside the wrapper in map mode"
+# Auto vs map on this host is the (c) pair above. Here the wrapper runs right
+# after a 35 ms topo each round, with colder caches: compare topo to it only.
+echo "== 16 GPUs, 2000 PCI functions: topo beside the wrapper in map mode"
 "$harness" "$runs" \
 	"wrapper, map" QEMU_P2P_CONFIG="$work/map16/qemu-p2p.conf" QEMU_P2P_SYSFS="$work/big" -- "$wrap" "@$work/argv16" --- \
-	"wrapper, auto" QEMU_P2P_CONFIG="$work/auto/qemu-p2p.conf" QEMU_P2P_SYSFS="$work/big" -- "$wrap" "@$work/argv16" --- \
 	"qemu-p2p topo (whole host)" -- "$cli" topo --sysfs "$work/big"
