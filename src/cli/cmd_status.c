@@ -81,8 +81,8 @@ int cmd_status(int argc, char **argv)
 	size_t n_doms = 0;
 	char at[256], wv[32], rv[32];
 	enum install_mode m;
-	bool json = false, wrapper_ok;
-	struct json_object *j = json_object_new_object(), *dj = json_object_new_array(), *blocked;
+	bool json = false, wrapper_ok, facts_ok;
+	struct json_object *j, *dj, *blocked;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:jh", longs, NULL)) != -1) {
@@ -92,8 +92,8 @@ int cmd_status(int argc, char **argv)
 		case 'c': conf = optarg; break;
 		case 's': sysroot = optarg; break;
 		case 'j': json = true; break;
-		case 'h': help(); json_object_put(j); json_object_put(dj); return 0;
-		default: json_object_put(j); json_object_put(dj); return cli_usage("status", "unknown option");
+		case 'h': help(); return 0;
+		default: return cli_usage("status", "unknown option");
 		}
 	}
 	layout_init(&l, root, arch, NULL);
@@ -108,9 +108,11 @@ int cmd_status(int argc, char **argv)
 	cli_real_qemu(&cfg, arch, &real, &e);
 	version_of(wrapper_ok ? rooted(&l, at) : NULL, wv, sizeof(wv));
 	version_of(real, rv, sizeof(rv));
+	facts_ok = real && facts_current(&cfg, real);
 	blocked = blocked_gpus(&cfg, sysfs);
 	domains_list(&l, &doms, &n_doms);
 
+	j = json_object_new_object();
 	json_object_object_add(j, "version", json_object_new_int(1));
 	json_object_object_add(j, "mode", json_object_new_string(m == INSTALL_DIVERT ? "divert"
 								 : m == INSTALL_SHADOW ? "shadow" : "none"));
@@ -118,13 +120,14 @@ int cmd_status(int argc, char **argv)
 	json_object_object_add(j, "wrapper_installed", json_object_new_boolean(wrapper_ok));
 	json_object_object_add(j, "real_qemu", real ? json_object_new_string(real) : NULL);
 	json_object_object_add(j, "real_qemu_version", json_object_new_string(rv));
-	json_object_object_add(j, "facts_current", json_object_new_boolean(real && facts_current(&cfg, real)));
+	json_object_object_add(j, "facts_current", json_object_new_boolean(facts_ok));
 	json_object_object_add(j, "gpus_blocked_by_old_qemu", blocked);
 	json_object_object_add(j, "config_valid", json_object_new_boolean(cfg.valid));
 	json_object_object_add(j, "config_error", cfg.error ? json_object_new_string(cfg.error) : NULL);
 	json_object_object_add(j, "config_readable_by_vms",
 			       json_object_new_boolean((!cfg.op.present || cli_readable_by_vms(cfg.op.path)) &&
 						       (!cfg.host.present || cli_readable_by_vms(cfg.host.path))));
+	dj = json_object_new_array();
 	for (size_t i = 0; i < n_doms; i++) {
 		struct json_object *d = json_object_new_object();
 
@@ -141,7 +144,7 @@ int cmd_status(int argc, char **argv)
 		if (wrapper_ok)
 			printf("             -version through it: QEMU %s\n", wv);
 		printf("real QEMU:   %s, version %s\n", real ? real : "(none found)", rv);
-		printf("host facts:  %s\n", real && facts_current(&cfg, real) ? "current" : "missing or stale: run qemu-p2p refresh");
+		printf("host facts:  %s\n", facts_ok ? "current" : "missing or stale: run qemu-p2p refresh");
 		if (json_object_array_length(blocked))
 			printf("old QEMU:    no clique for %s (capability at 0xC8 taken)\n",
 			       json_object_to_json_string(blocked));
