@@ -50,12 +50,13 @@ size_t hostplan_acs(const struct hostplan *p, int sysfs, const int *labels, stru
 			size_t len = 0, k = 0;
 			int bits;
 
-			if (sysfs_read_config(sysfs, &g->node.chain[d], cfg, &len) < 0 ||
-			    (bits = caps_acs_p2p_bits(cfg, len)) <= 0)
-				continue;
+			/* Already reported above another GPU of the group: not read again. */
 			while (k < n && !pci_addr_equal(&out[k].addr, &g->node.chain[d]))
 				k++;
-			if (k == n && n < max)
+			if (k < n || sysfs_read_config(sysfs, &g->node.chain[d], cfg, &len) < 0 ||
+			    (bits = caps_acs_p2p_bits(cfg, len)) <= 0)
+				continue;
+			if (n < max)
 				out[n++] = (struct acs_bridge){ g->node.chain[d], bits };
 		}
 	}
