@@ -80,7 +80,7 @@ unsigned hostscan_bridge_vendor(int sysfs, const char *root)
 	return (unsigned)v;
 }
 
-enum link_level hostscan_auto_level(int sysfs, const struct host_fn *fns, size_t n, const char **why)
+enum link_level hostscan_auto_level(int sysfs, struct host_fn *const *fns, size_t n, const char **why)
 {
 	unsigned vendors[64];
 	const char *roots[64];
@@ -89,14 +89,14 @@ enum link_level hostscan_auto_level(int sysfs, const struct host_fn *fns, size_t
 	for (size_t i = 0; i < n && nv < ARRAY_SIZE(vendors); i++) {
 		bool seen = false;
 
-		if (!fns[i].placed)
+		if (!fns[i]->placed)
 			continue;
 		for (size_t j = 0; j < nv && !seen; j++)
-			seen = !strcmp(roots[j], fns[i].node.root);
+			seen = !strcmp(roots[j], fns[i]->node.root);
 		if (seen)
 			continue;
-		roots[nv] = fns[i].node.root;
-		vendors[nv++] = hostscan_bridge_vendor(sysfs, fns[i].node.root);
+		roots[nv] = fns[i]->node.root;
+		vendors[nv++] = hostscan_bridge_vendor(sysfs, fns[i]->node.root);
 	}
 	return topo_auto_level(vendors, nv, why);
 }
@@ -105,7 +105,6 @@ enum link_level hostscan_group(int sysfs, struct host_fn *const *fns, size_t n, 
 			       const char **why)
 {
 	_cleanup_free_ struct topo_node *nodes = calloc(n + 1, sizeof(*nodes));
-	_cleanup_free_ struct host_fn *placed = calloc(n + 1, sizeof(*placed));
 	_cleanup_free_ size_t *where = calloc(n + 1, sizeof(*where));
 	_cleanup_free_ int *groups = calloc(n + 1, sizeof(*groups));
 	size_t m = 0;
@@ -113,17 +112,16 @@ enum link_level hostscan_group(int sysfs, struct host_fn *const *fns, size_t n, 
 	*why = "set by the operator";
 	for (size_t i = 0; i < n; i++)
 		labels[i] = -1;
-	if (!nodes || !placed || !where || !groups)
+	if (!nodes || !where || !groups)
 		return level == LINK_AUTO ? LINK_PXB : level;
 	for (size_t i = 0; i < n; i++) {
 		if (fns[i]->placed) {
-			placed[m] = *fns[i];
 			nodes[m] = fns[i]->node;
 			where[m++] = i;
 		}
 	}
 	if (level == LINK_AUTO)
-		level = hostscan_auto_level(sysfs, placed, m, why);
+		level = hostscan_auto_level(sysfs, fns, n, why);
 	topo_group(nodes, m, level, groups);
 	for (size_t k = 0; k < m; k++)
 		labels[where[k]] = (int)where[groups[k]];

@@ -45,7 +45,7 @@ unsigned hostscan_bridge_vendor(int sysfs, const char *root);
 
 /* The level `auto` picks on this host, from the host bridges of the given
  * functions' roots (every root when fns is the whole host). */
-enum link_level hostscan_auto_level(int sysfs, const struct host_fn *fns, size_t n, const char **why);
+enum link_level hostscan_auto_level(int sysfs, struct host_fn *const *fns, size_t n, const char **why);
 
 /* Groups functions whose links are at or below level (LINK_AUTO: chosen
  * from their host bridges, why says how): labels[i] is the index of the

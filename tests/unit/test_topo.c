@@ -190,7 +190,11 @@ static enum link_level auto_on(const char *roots)
 	enum link_level l;
 
 	scan_text(&s, roots);
-	l = hostscan_auto_level(s.sysfs, s.h.fns, s.h.n, &why);
+	struct host_fn *fns[s.h.n + 1];
+
+	for (size_t i = 0; i < s.h.n; i++)
+		fns[i] = &s.h.fns[i];
+	l = hostscan_auto_level(s.sysfs, fns, s.h.n, &why);
 	assert_non_null(why);
 	scan_free(&s);
 	return l;
