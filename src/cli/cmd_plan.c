@@ -50,6 +50,7 @@ struct plan {
 	size_t n;
 	struct pci_addr *addr;
 	int *label;             /* 0, 1, ... by first appearance */
+	int n_groups;           /* labels run from 0 to n_groups - 1 */
 	const char *level;      /* "PHB", or NULL for nvidia-smi */
 	char reason[256];
 	struct strbuf dropped;  /* nvidia-smi OK pairs that no group keeps */
@@ -68,18 +69,14 @@ static void plan_free(struct plan *p)
 /* Renumbers raw labels (any ints, -1 none) as 0, 1, 2 in order. */
 static void relabel(struct plan *p, const int *raw)
 {
+	p->n_groups = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		p->label[i] = -1;
 		for (size_t k = 0; k < i && p->label[i] < 0; k++)
 			if (raw[k] == raw[i])
 				p->label[i] = p->label[k];
-		if (p->label[i] < 0) {
-			int max = -1;
-
-			for (size_t k = 0; k < i; k++)
-				max = p->label[k] > max ? p->label[k] : max;
-			p->label[i] = max + 1;
-		}
+		if (p->label[i] < 0)
+			p->label[i] = p->n_groups++;
 	}
 }
 
@@ -184,7 +181,6 @@ static int from_nvidia_smi(const char *path, struct plan *p)
 static void print_text(const struct plan *p)
 {
 	char a[PCI_ADDR_STRLEN];
-	int max = -1;
 
 	if (p->level)
 		printf("Level: %s (%s)\n", p->level, p->reason);
@@ -192,9 +188,7 @@ static void print_text(const struct plan *p)
 		printf("From %s\n", p->reason);
 	if (!p->n)
 		printf("No NVIDIA GPU found.\n");
-	for (size_t i = 0; i < p->n; i++)
-		max = p->label[i] > max ? p->label[i] : max;
-	for (int g = 0; g <= max; g++) {
+	for (int g = 0; g < p->n_groups; g++) {
 		size_t members = 0;
 
 		for (size_t i = 0; i < p->n; i++)
@@ -219,14 +213,11 @@ static struct json_object *to_json(const struct plan *p)
 {
 	struct json_object *j = json_object_new_object(), *groups = json_object_new_array();
 	char a[PCI_ADDR_STRLEN];
-	int max = -1;
 
 	json_object_object_add(j, "version", json_object_new_int(1));
 	json_object_object_add(j, "level", p->level ? json_object_new_string(p->level) : NULL);
 	json_object_object_add(j, "reason", json_object_new_string(p->reason));
-	for (size_t i = 0; i < p->n; i++)
-		max = p->label[i] > max ? p->label[i] : max;
-	for (int g = 0; g <= max; g++) {
+	for (int g = 0; g < p->n_groups; g++) {
 		struct json_object *o = json_object_new_object(), *gpus = json_object_new_array();
 
 		for (size_t i = 0; i < p->n; i++)
