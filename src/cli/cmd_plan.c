@@ -66,13 +66,14 @@ static void plan_free(struct plan *p)
 	free(p->acs.s);
 }
 
-/* Renumbers raw labels (any ints, -1 none) as 0, 1, 2 in order. */
+/* Renumbers raw labels (any ints; -1: in no group, so alone) as 0, 1, 2
+ * in order. */
 static void relabel(struct plan *p, const int *raw)
 {
 	p->n_groups = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		p->label[i] = -1;
-		for (size_t k = 0; k < i && p->label[i] < 0; k++)
+		for (size_t k = 0; k < i && p->label[i] < 0 && raw[i] >= 0; k++)
 			if (raw[k] == raw[i])
 				p->label[i] = p->label[k];
 		if (p->label[i] < 0)

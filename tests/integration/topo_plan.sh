@@ -60,6 +60,14 @@ sys.exit(not (d["version"]==1 and d["level"]=="NODE" and [len(g["gpus"]) for g i
 check "plan auto on AMD: NODE" contains "$TMP/amd" "Level: NODE (auto: AMD host bridges"
 "$CLI" plan --sysfs "$TMP/h12ssl-2gpu" > "$TMP/epyc"
 check "plan auto on the EPYC machine: its NODE pair is one group" contains "$TMP/epyc" "Group 0: 0000:81:00.0 0000:c1:00.0"
+# Two GPUs below more bridges than a path can hold: their links are
+# unknown, so no plan may put them together.
+deep() { local b=$1 c="0000:00:0$1.0"; for i in $(seq 0 15); do c="$c/0000:$b$(printf %x "$i"):00.0"; done; echo "$c"; }
+printf '%s\n' 'root 0000:00 vendor=8086 numa=0' \
+	"dev $(deep 1)/0000:20:00.0 class=030000 vendor=10de device=2204" \
+	"dev $(deep 3)/0000:40:00.0 class=030000 vendor=10de device=2204" | python3 "$MKHOST" /dev/stdin "$TMP/deep"
+"$CLI" plan --sysfs "$TMP/deep" --level SYS > "$TMP/deep.plan"
+check "plan: GPUs of unknown topology stay alone" sh -c "[ \$(grep -c 'alone: no P2P partner' '$TMP/deep.plan') -eq 2 ]"
 "$CLI" plan --sysfs "$TMP/blog" --level bogus 2> "$TMP/err"; rc=$?
 check "plan --level bogus: usage error 64" [ $rc -eq 64 ]
 check "plan --level bogus: says what to use" contains "$TMP/err" "use PIX, PXB, PHB, NODE, SYS or auto"
