@@ -341,15 +341,12 @@ static void check_config(struct doctor *d, const char *real)
 
 static void check_level(struct doctor *d)
 {
-	_cleanup_free_ int *labels = calloc(d->hp.n + 1, sizeof(*labels));
 	char vendor[32];
 	const char *why = "";
 	enum link_level level;
 
-	if (!labels)
-		return;
 	cpu_vendor(d, vendor, sizeof(vendor));
-	level = hostscan_group(d->sysfs, d->hp.gpus, d->hp.n, LINK_AUTO, labels, &why);
+	level = hostscan_auto_level(d->sysfs, d->hp.gpus, d->hp.n, &why);
 	add(d, ST_INFO, "level", "qemu-p2p plan shows the groups; nvidia-smi topo -p2p r on bare metal beats the guess",
 	    "CPU %s; plan's auto level is %s: %s", vendor, link_level_name(level), why);
 }
