@@ -107,15 +107,6 @@ static int fail(const char *fmt, ...)
 	return -EIO;
 }
 
-static bool same_file(const char *a, const char *b)
-{
-	_cleanup_free_ char *x = NULL, *y = NULL;
-	size_t nx = 0, ny = 0;
-
-	return read_file_at(AT_FDCWD, a, 1 << 26, &x, &nx) == 0 && read_file_at(AT_FDCWD, b, 1 << 26, &y, &ny) == 0 &&
-	       nx == ny && !memcmp(x, y, nx);
-}
-
 /* Copies the wrapper to dst (in-root) unless it is already there. */
 static int put_wrapper(struct inst *c, const char *dst)
 {
@@ -125,12 +116,12 @@ static int put_wrapper(struct inst *c, const char *dst)
 	size_t len = 0;
 	struct stat st;
 
-	if (same_file(path, c->l.wrapper_src))
-		return 0;
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && !cli_is_wrapper(path) && c->mode == INSTALL_SHADOW)
+	if (c->mode == INSTALL_SHADOW && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && !cli_is_wrapper(path))
 		return fail("%s exists and is not qemu-p2p-wrap; move it away first", path);
 	if (read_file_at(AT_FDCWD, c->l.wrapper_src, 1 << 26, &data, &len) < 0)
 		return fail("cannot read the wrapper %s (build it, or give --wrapper)", c->l.wrapper_src);
+	if (file_holds(path, data, len))
+		return 0;
 	note(c, dst, "qemu-p2p-wrap");
 	if (!c->dry_run && atomic_write(path, data, len, 0755, &e) < 0)
 		return fail("%s", e.msg);
@@ -252,7 +243,7 @@ static int write_state(struct inst *c)
 	snprintf(text, sizeof(text), "# qemu-p2p install state; do not edit\nmode = %s\nwrapper = %s\nreal = %s%s\n",
 		 c->mode == INSTALL_DIVERT ? "divert" : "shadow", c->wrapper_at, c->l.packaged,
 		 c->mode == INSTALL_DIVERT ? ".real" : "");
-	if (file_holds(rooted(&c->l, c->l.state), text))
+	if (file_holds(rooted(&c->l, c->l.state), text, strlen(text)))
 		return 0;
 	note(c, c->l.state, "install state");
 	return c->dry_run ? 0 : atomic_write(rooted(&c->l, c->l.state), text, strlen(text), 0644, &e);
@@ -337,7 +328,7 @@ static int dnf_actions(struct inst *c, bool add)
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		const char *path = rooted(&c->l, files[i][0]);
 
-		if (add && !file_holds(path, files[i][1])) {
+		if (add && !file_holds(path, files[i][1], strlen(files[i][1]))) {
 			note(c, files[i][0], "dnf action: reinstall after qemu-kvm updates");
 			if (!c->dry_run && atomic_write(path, files[i][1], strlen(files[i][1]), 0644, &e) < 0)
 				return fail("%s", e.msg);

@@ -272,7 +272,7 @@ static int write_plan(const struct opts *o, const struct config *cfg, int sysfs,
 	conf_file_free(&h);
 	if (r < 0)
 		return r;
-	changed = !file_holds(cfg->host.path, text);
+	changed = !file_holds(cfg->host.path, text, strlen(text));
 	if (!o->dry_run && changed && (r = hostfile_write_atomic(cfg->host.path, text, &e)) < 0) {
 		fprintf(stderr, "qemu-p2p plan: %s\n", e.msg[0] ? e.msg : strerror(-r));
 		return r;

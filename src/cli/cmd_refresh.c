@@ -199,7 +199,7 @@ static int refresh(const struct opts *o, const struct config *cfg, const char *r
 	if (r == 0 && (r = build(cfg, sysfs, real, version, fns, n, places, &h)) == 0)
 		r = hostfile_format(&h, &text);
 	if (r == 0) {
-		changed = !file_holds(cfg->host.path, text);
+		changed = !file_holds(cfg->host.path, text, strlen(text));
 		if (!o->dry_run && changed)
 			r = hostfile_write_atomic(cfg->host.path, text, &e);
 	}

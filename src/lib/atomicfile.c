@@ -9,11 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-bool file_holds(const char *path, const char *text)
+bool file_holds(const char *path, const char *data, size_t len)
 {
 	_cleanup_free_ char *old = NULL;
+	size_t n = 0;
 
-	return read_file_at(AT_FDCWD, path, 1 << 20, &old, NULL) == 0 && !strcmp(old, text);
+	/* One byte more than expected tells a longer file apart. */
+	return read_file_at(AT_FDCWD, path, len + 1, &old, &n) == 0 && n == len && !memcmp(old, data, len);
 }
 
 int mkdir_parents(const char *path)

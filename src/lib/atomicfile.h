@@ -16,8 +16,9 @@ int atomic_write(const char *path, const void *data, size_t len, mode_t mode, st
 /* A symlink at path pointing to target, replacing what is there. */
 int atomic_symlink(const char *target, const char *path, struct err *e);
 
-/* True when path exists and holds exactly text: nothing to write. */
-bool file_holds(const char *path, const char *text);
+/* True when path exists and holds exactly these len bytes: nothing to
+ * write. */
+bool file_holds(const char *path, const char *data, size_t len);
 
 /* mkdir -p (0755). */
 int mkdir_parents(const char *path);
