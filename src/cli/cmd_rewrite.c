@@ -110,7 +110,7 @@ static int run(const struct opts *o, int argc, char **argv)
 			for (size_t i = 0; i < cfg.host.n_warnings; i++)
 				fprintf(stderr, "qemu-p2p: %s\n", cfg.host.warnings[i]);
 			fprintf(stderr, "qemu-p2p: %s\nqemu-p2p: exec %s\n",
-				out.summary ? out.summary : "capability probe or -version/-help; unchanged",
+				out.summary ? out.summary : "a capability probe (-machine none), -version or a help request; unchanged",
 				real ? real : "(no QEMU found)");
 		}
 	}

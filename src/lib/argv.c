@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "util.h"
 
 static bool is_opt(const char *arg, const char *name)
@@ -84,8 +85,9 @@ static void kv_free(struct kv *v, size_t n)
 	free(v);
 }
 
-/* Splits like QEMU's opts_do_parse with implied first key "driver". */
-static int legacy_split(const char *text, struct kv **out, size_t *n, bool *trailing_comma)
+/* Splits like QEMU's opts_do_parse; a first element without '=' is the
+ * value of `implied` ("driver" for -device, "type" for -machine). */
+static int legacy_split(const char *text, const char *implied, struct kv **out, size_t *n, bool *trailing_comma)
 {
 	struct kv *items = NULL;
 	size_t count = 0;
@@ -101,7 +103,7 @@ static int legacy_split(const char *text, struct kv **out, size_t *n, bool *trai
 			item.key = strndup(p, len);
 			p = opt_value(p + len + 1, &item.value);
 		} else if (first) {
-			item.key = strdup("driver");
+			item.key = strdup(implied);
 			p = opt_value(p, &item.value);
 		} else {
 			item.key = strndup(p, len);
@@ -134,20 +136,24 @@ static const char *kv_last(const struct kv *v, size_t n, const char *key)
 	return NULL;
 }
 
+/* The device QEMU opens: an iommufd descriptor, else sysfsdev, else host
+ * (vfio_pci_realize derives sysfsdev from host only when neither is set). */
 static int fill_source(struct vfio_dev *d, const char *host, const char *sysfsdev, const char *fd)
 {
-	if (host) {
-		d->source = SRC_HOST;
-	} else if (sysfsdev) {
-		d->source = SRC_SYSFSDEV;
-		host = sysfsdev;
-	} else if (fd) {
-		d->source = SRC_FD;
-		host = fd;
-	}
-	if (host && !(d->source_value = strdup(host)))
+	const char *value = fd ? fd : sysfsdev ? sysfsdev : host;
+
+	d->source = fd ? SRC_FD : sysfsdev ? SRC_SYSFSDEV : host ? SRC_HOST : SRC_NONE;
+	if (value && !(d->source_value = strdup(value)))
 		return -ENOMEM;
 	return 0;
+}
+
+/* -1 when key is absent, else the value read as QEMU reads numbers. */
+static long kv_num(const struct kv *v, size_t n, const char *key, long max)
+{
+	const char *s = kv_last(v, n, key);
+
+	return s ? parse_num0(s, max) : -1;
 }
 
 /* 1 when it is a vfio device (filled), 0 when not, -ENOMEM. */
@@ -155,8 +161,7 @@ static int legacy_device(const char *text, struct vfio_dev *d)
 {
 	struct kv *v = NULL;
 	size_t n = 0;
-	const char *clique;
-	int r = legacy_split(text, &v, &n, &d->trailing_comma);
+	int r = legacy_split(text, "driver", &v, &n, &d->trailing_comma);
 
 	if (r < 0)
 		return r;
@@ -166,9 +171,9 @@ static int legacy_device(const char *text, struct vfio_dev *d)
 	}
 	d->syntax = SYNTAX_LEGACY;
 	d->id = xstrdup(kv_last(v, n, "id"));
-	d->vendor = kv_last(v, n, "x-pci-vendor-id") ? parse_num0(kv_last(v, n, "x-pci-vendor-id"), 0xffff) : -1;
-	clique = kv_last(v, n, CLIQUE_PROP);
-	d->clique = clique ? (int)parse_num0(clique, CLIQUE_MAX) : -1;
+	d->vendor = kv_num(v, n, "x-pci-vendor-id", 0xffff);
+	d->class_code = kv_num(v, n, "x-pci-class-code", 0xffffff);
+	d->clique = (int)kv_num(v, n, CLIQUE_PROP, CLIQUE_MAX);
 	r = fill_source(d, kv_last(v, n, "host"), kv_last(v, n, "sysfsdev"), kv_last(v, n, "fd"));
 	if (r == 0 && kv_last(v, n, "id") && !d->id)
 		r = -ENOMEM;
@@ -303,6 +308,7 @@ static int json_device(const char *text, struct vfio_dev *d, const char **why)
 	d->syntax = SYNTAX_JSON;
 	d->id = xstrdup(json_str(o, "id"));
 	d->vendor = json_int(o, "x-pci-vendor-id", 0xffff);
+	d->class_code = json_int(o, "x-pci-class-code", 0xffffff);
 	d->clique = (int)json_int(o, CLIQUE_PROP, CLIQUE_MAX);
 	r = fill_source(d, json_str(o, "host"), json_str(o, "sysfsdev"), json_fd(o, fdbuf, sizeof(fdbuf)));
 	if (r == 0 && json_str(o, "id") && !d->id)
@@ -313,10 +319,13 @@ static int json_device(const char *text, struct vfio_dev *d, const char **why)
 
 /* ---- the whole command line ---- */
 
+#define DEV_INIT(i) { .argi = (i), .vendor = -1, .class_code = -1, .clique = -1 }
+
 static void dev_free(struct vfio_dev *d)
 {
 	free(d->id);
 	free(d->source_value);
+	free(d->sets);
 }
 
 static int add_bad(struct vm_args *a, int argi, const char *why)
@@ -326,12 +335,39 @@ static int add_bad(struct vm_args *a, int argi, const char *why)
 	return grow_array((void **)&a->bad, &a->n_bad, sizeof(b), &b);
 }
 
+static bool is_help(const char *v)
+{
+	return v && (!strcmp(v, "help") || !strcmp(v, "?"));
+}
+
+/* QemuOpts text asking for help: the implied first value is "help" or "?"
+ * (`-device help`), or a key is (`-device vfio-pci,help`). */
+static int opts_help(const char *text, const char *implied, bool *help)
+{
+	struct kv *v = NULL;
+	size_t n = 0;
+	bool trailing;
+	int r = legacy_split(text, implied, &v, &n, &trailing);
+
+	if (r < 0)
+		return r;
+	*help = is_help(kv_last(v, n, implied)) || kv_last(v, n, "help") || kv_last(v, n, "?");
+	kv_free(v, n);
+	return 0;
+}
+
 static int scan_device(struct vm_args *a, int argi, const char *text)
 {
-	struct vfio_dev d = { .argi = argi, .vendor = -1, .clique = -1 };
+	struct vfio_dev d = DEV_INIT(argi);
 	const char *why = NULL;
+	bool help = false;
 	int r;
 
+	if (text[0] != '{' && (strstr(text, "help") || strchr(text, '?'))) {
+		if ((r = opts_help(text, "driver", &help)) < 0)
+			return r;
+		a->probe |= help;
+	}
 	if (!strstr(text, "vfio-pci"))
 		return 0; /* cheap filter: nothing else concerns us */
 	r = text[0] == '{' ? json_device(text, &d, &why) : legacy_device(text, &d);
@@ -343,53 +379,114 @@ static int scan_device(struct vm_args *a, int argi, const char *text)
 	return r;
 }
 
-/* -name guest=NAME,... or -name NAME,... */
+/* -machine none (libvirt's capability probe) in any spelling QEMU takes:
+ * `none`, `none,accel=kvm:tcg`, `type=none`, JSON; or a help request. */
+static int scan_machine(struct vm_args *a, const char *text)
+{
+	struct kv *v = NULL;
+	size_t n = 0;
+	bool trailing;
+	const char *type;
+	int r;
+
+	if (text[0] == '{') {
+		struct json_object *o = json_tokener_parse(text);
+
+		a->probe |= o && json_object_is_type(o, json_type_object) && json_str(o, "type") &&
+			    !strcmp(json_str(o, "type"), "none");
+		json_object_put(o);
+		return 0;
+	}
+	if ((r = legacy_split(text, "type", &v, &n, &trailing)) < 0)
+		return r;
+	type = kv_last(v, n, "type");
+	a->probe |= (type && (!strcmp(type, "none") || is_help(type))) || kv_last(v, n, "help") || kv_last(v, n, "?");
+	kv_free(v, n);
+	return 0;
+}
+
+/* -name guest=NAME,... or -name NAME,... ("guest" is the implied key) */
 static int scan_name(struct vm_args *a, const char *text)
 {
 	struct kv *v = NULL;
 	size_t n = 0;
 	bool trailing;
 	const char *name;
-	int r = legacy_split(text, &v, &n, &trailing);
+	int r = legacy_split(text, "guest", &v, &n, &trailing);
 
 	if (r < 0)
 		return r;
 	name = kv_last(v, n, "guest");
-	if (!name)
-		name = kv_last(v, n, "driver"); /* the implied first key */
 	free(a->name);
 	a->name = xstrdup(name);
 	kv_free(v, n);
 	return name && !a->name ? -ENOMEM : 0;
 }
 
-static bool machine_none(const char *v)
+/* Reads device k again as its text followed by what -set added. A -set
+ * that changed its driver makes it no vfio device: it leaves the list. */
+static int reparse(struct vm_args *a, size_t k, const char *orig)
 {
-	return !strncmp(v, "none", 4) && (v[4] == '\0' || v[4] == ',');
-}
+	struct vfio_dev *d = &a->devs[k], nd = DEV_INIT(d->argi);
+	_cleanup_free_ char *text = NULL;
+	int r;
 
-static bool is_help(const char *v)
-{
-	return !strcmp(v, "help") || !strcmp(v, "?");
-}
-
-/* -set device.ID.x-nv-gpudirect-clique=N: the operator's value for ID. */
-static void apply_set(struct vm_args *a, const char *text)
-{
-	const char *dot, *eq;
-
-	if (strncmp(text, "device.", 7))
-		return;
-	dot = strchr(text + 7, '.');
-	if (!dot || strncmp(dot + 1, CLIQUE_PROP "=", strlen(CLIQUE_PROP) + 1))
-		return;
-	eq = dot + 1 + strlen(CLIQUE_PROP);
-	for (size_t i = 0; i < a->n_devs; i++) {
-		struct vfio_dev *d = &a->devs[i];
-
-		if (d->id && strlen(d->id) == (size_t)(dot - text - 7) && !strncmp(d->id, text + 7, strlen(d->id)))
-			d->clique = (int)parse_num0(eq + 1, CLIQUE_MAX);
+	if (asprintf(&text, "%s%s%s", orig, d->trailing_comma ? "" : ",", d->sets) < 0)
+		return -ENOMEM;
+	if ((r = legacy_device(text, &nd)) < 0)
+		return r;
+	nd.trailing_comma = d->trailing_comma; /* of the text we splice into */
+	nd.sets = TAKE_PTR(d->sets);
+	dev_free(d);
+	if (r > 0) {
+		*d = nd;
+		return 0;
 	}
+	dev_free(&nd);
+	memmove(d, d + 1, (a->n_devs - k - 1) * sizeof(*d));
+	a->n_devs--;
+	return 0;
+}
+
+/* "KEY=VALUE" appended to sets, a value's commas doubled as QemuOpts text
+ * needs them. */
+static int add_set(char **sets, const char *key, size_t key_len, const char *value)
+{
+	struct strbuf b = { 0 };
+
+	sb_addf(&b, "%s%s%.*s=", *sets ? *sets : "", *sets ? "," : "", (int)key_len, key);
+	for (const char *p = value; *p; p++)
+		sb_addf(&b, "%s", *p == ',' ? ",," : (char[]){ *p, 0 });
+	free(*sets);
+	*sets = sb_take(&b);
+	return *sets ? 0 : -ENOMEM;
+}
+
+/* -set device.ID.KEY=VALUE (Proxmox `args:`) changes the legacy -device of
+ * that id defined before it, as if ",KEY=VALUE" ended its text: QEMU
+ * applies -set when it reads it, to QemuOpts only, so a JSON device or one
+ * defined later is not found (QEMU refuses to start). An ID holds no dot. */
+static int apply_set(struct vm_args *a, char *const *argv, const char *spec)
+{
+	const char *id = spec + 7, *key, *eq;
+	size_t id_len;
+	int r;
+
+	if (strncmp(spec, "device.", 7))
+		return 0;
+	id_len = strcspn(id, ".=");
+	key = id + id_len + 1;
+	if (id[id_len] != '.' || !(eq = strchr(key, '=')) || eq == key || memchr(key, ',', (size_t)(eq - key)))
+		return 0;
+	for (size_t k = a->n_devs; k-- > 0;) {
+		struct vfio_dev *d = &a->devs[k];
+
+		if (d->syntax != SYNTAX_LEGACY || !d->id || strlen(d->id) != id_len || strncmp(d->id, id, id_len))
+			continue;
+		if ((r = add_set(&d->sets, key, (size_t)(eq - key), eq + 1)) < 0 || (r = reparse(a, k, argv[d->argi])) < 0)
+			return r;
+	}
+	return 0;
 }
 
 static bool global_is_clique(const char *v)
@@ -398,43 +495,57 @@ static bool global_is_clique(const char *v)
 	       (!strncmp(v, "vfio-pci-nohotplug.", 19) && !strncmp(v + 19, CLIQUE_PROP, strlen(CLIQUE_PROP)));
 }
 
+/* -readconfig FILE: its devices are not seen here; the log says so once. */
+static void note_readconfig(struct vm_args *a, int argi)
+{
+	if (!a->readconfig)
+		a->readconfig = argi;
+	a->n_readconfig++;
+}
+
+/* Returns how many arguments the option at i used, or -ENOMEM. The value
+ * of an option read here is skipped, never taken for an option itself. */
 static int scan_option(struct vm_args *a, int argc, char *const *argv, int i)
 {
 	const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+	int r = 0;
 
-	if (is_opt(opt, "qmp") || is_opt(opt, "daemonize") || is_opt(opt, "version") ||
-	    is_opt(opt, "help") || is_opt(opt, "h"))
+	if (is_opt(opt, "version") || is_opt(opt, "help") || is_opt(opt, "h")) {
 		a->probe = true;
-	if (!val)
-		return 0;
-	if ((is_opt(opt, "machine") || is_opt(opt, "M")) && (machine_none(val) || is_help(val)))
-		a->probe = true;
-	if (is_opt(opt, "device")) {
-		if (is_help(val))
-			a->probe = true;
-		return scan_device(a, i + 1, val);
+		return 1;
 	}
-	if (is_opt(opt, "name"))
-		return scan_name(a, val);
-	if (is_opt(opt, "global") && global_is_clique(val))
-		a->has_clique_global = true;
-	return 0;
+	if (!val)
+		return 1;
+	if (is_opt(opt, "device"))
+		r = scan_device(a, i + 1, val);
+	else if (is_opt(opt, "machine") || is_opt(opt, "M"))
+		r = scan_machine(a, val);
+	else if (is_opt(opt, "cpu"))
+		a->probe |= is_help(val);
+	else if (is_opt(opt, "name"))
+		r = scan_name(a, val);
+	else if (is_opt(opt, "set"))
+		r = apply_set(a, argv, val);
+	else if (is_opt(opt, "global"))
+		a->has_clique_global |= global_is_clique(val);
+	else if (is_opt(opt, "readconfig"))
+		note_readconfig(a, i + 1);
+	else
+		return 1;
+	return r < 0 ? r : 2;
 }
 
 int argv_scan(int argc, char *const *argv, struct vm_args *out)
 {
 	struct vm_args a = { 0 };
-	int r = 0;
+	int used = 1;
 
-	for (int i = 1; i < argc && r == 0; i++)
-		r = scan_option(&a, argc, argv, i);
-	/* -set may come before or after its -device: apply after the scan. */
-	for (int i = 1; i + 1 < argc && r == 0; i++)
-		if (is_opt(argv[i], "set"))
-			apply_set(&a, argv[i + 1]);
-	if (r < 0) {
-		vm_args_free(&a);
-		return r;
+	for (int i = 1; i < argc; i += used) {
+		used = scan_option(&a, argc, argv, i);
+		if (used < 0) {
+			vm_args_free(&a);
+			return used;
+		}
 	}
 	*out = a;
 	return 0;

@@ -79,8 +79,12 @@ static void check_eligible(const struct config *cfg, const struct rewrite_env *e
 		g->skip = "its " CLIQUE_PROP " is not a valid id; left as written";
 		return;
 	}
-	if (sysfs_read_hex(env->sysfs, &g->addr, "class", &cls) < 0) {
-		g->skip = "no readable class in sysfs";
+	/* An x-pci-class-code override is the class QEMU's clique check sees,
+	 * like x-pci-vendor-id for the vendor. */
+	if (g->dev->class_code >= 0)
+		cls = (unsigned long)g->dev->class_code;
+	else if (g->dev->class_code == -2 || sysfs_read_hex(env->sysfs, &g->addr, "class", &cls) < 0) {
+		g->skip = g->dev->class_code == -2 ? "x-pci-class-code is not a class code" : "no readable class in sysfs";
 		return;
 	}
 	if (g->dev->vendor >= 0)
@@ -196,6 +200,18 @@ static void describe(struct strbuf *b, const struct gpu *gpus, const struct cliq
 	for (size_t i = 0; i < va->n_bad; i++)
 		sb_addf(b, "; left -device %.60s%s untouched (%s)", argv[va->bad[i].argi],
 			strlen(argv[va->bad[i].argi]) > 60 ? "..." : "", va->bad[i].why);
+}
+
+/* Devices a -readconfig file defines never reach argv: say so once. */
+static void describe_readconfig(struct strbuf *b, const struct vm_args *va, char *const *argv)
+{
+	const char *file = va->readconfig ? argv[va->readconfig] : NULL;
+
+	if (!file)
+		return;
+	sb_addf(b, "; devices in %.64s%s are not seen (-readconfig)", file, ellipsis(file));
+	if (va->n_readconfig > 1)
+		sb_addf(b, ", nor in %d more -readconfig files", va->n_readconfig - 1);
 }
 
 static int splice_all(const struct gpu *gpus, const struct clique_gpu *cg, size_t n, char *const *argv,
@@ -352,6 +368,7 @@ int rewrite_argv(const struct config *cfg, int argc, char *const *argv, const st
 		sb_addf(&b, "%s", stop);
 	else
 		r = decide(cfg, &va, env, argv, out, &b);
+	describe_readconfig(&b, &va, argv);
 	out->summary = sb_take(&b);
 	if (!out->summary && r == 0)
 		r = -ENOMEM;

@@ -62,6 +62,26 @@ check "probe: argv untouched" args_equal -S -no-user-config -nodefaults -nograph
 	-qmp unix:/x,server=on,wait=off -pidfile /p -daemonize
 check "probe: nothing logged" [ ! -s "$TMP/stderr" ]
 
+# 3b. A Proxmox start is a VM start, not a probe: `qm showcmd` shape, with
+#     -daemonize, a QMP monitor, -pidfile and -readconfig.
+PVE=(-id 100 -name vm100,debug-threads=on -no-shutdown
+	-chardev socket,id=qmp,path=/var/run/qemu-server/100.qmp,server=on,wait=off -mon chardev=qmp,mode=control
+	-pidfile /var/run/qemu-server/100.pid -daemonize -readconfig /usr/share/qemu-server/pve-q35-4.0.cfg
+	-device vfio-pci,host=0000:43:00.0,id=hostpci0,bus=ich9-pcie-port-1,addr=0x0
+	-device vfio-pci,host=0000:44:00.0,id=hostpci1,bus=ich9-pcie-port-2,addr=0x0 -machine type=q35+pve0)
+config "$TMP/etc" "[qemu]
+binary = $RECORDER
+[cliques]
+mode = map
+[map]
+0 = 0000:43:00.0 0000:44:00.0"
+rm -f "$RECORD".*
+"$W" "${PVE[@]}" 2> "$TMP/stderr"
+check "Proxmox start (-daemonize): both GPUs got clique 0" args_equal "${PVE[@]:0:14}" \
+	-device "${PVE[15]},x-nv-gpudirect-clique=0" -device "${PVE[17]},x-nv-gpudirect-clique=0" -machine type=q35+pve0
+check "Proxmox start: the log names the cliques and the -readconfig file" contains "$TMP/stderr" \
+	"clique 0 = hostpci0 0000:43:00.0, hostpci1 0000:44:00.0 (map); devices in /usr/share/qemu-server/pve-q35-4.0.cfg are not seen (-readconfig)"
+
 # 4. exec of the rewritten argv fails with E2BIG (one argument over the
 #    kernel's 128 KiB per-string limit once spliced): the original runs.
 config "$TMP/etc" "[qemu]

@@ -308,6 +308,55 @@ static void test_probe_and_bad_config(void **state)
 	result_free(&r);
 }
 
+/* A Proxmox start (`qm showcmd`): -daemonize, a QMP monitor and
+ * -readconfig make no probe; `args: -set device.ID.x-nv-gpudirect-clique=K`
+ * is the operator's value for that GPU, and its group joins K. */
+static void test_proxmox_start(void **state)
+{
+	char *argv[] = { "/usr/bin/kvm", "-id", "100", "-chardev",
+			 "socket,id=qmp,path=/var/run/qemu-server/100.qmp,server=on,wait=off", "-mon",
+			 "chardev=qmp,mode=control", "-pidfile", "/var/run/qemu-server/100.pid", "-daemonize",
+			 "-readconfig", "/usr/share/qemu-server/pve-q35-4.0.cfg",
+			 "-device", "vfio-pci,host=0000:03:00.0,id=hostpci0,bus=ich9-pcie-port-1,addr=0x0",
+			 "-device", "vfio-pci,host=0000:04:00.0,id=hostpci1,bus=ich9-pcie-port-2,addr=0x0",
+			 "-machine", "type=q35+pve0", "-set", "device.hostpci1.x-nv-gpudirect-clique=7" };
+	struct result r;
+
+	configure(MAP, "8.2.2", "");
+	r = run(20, argv, NULL, 0, -1);
+	assert_string_equal(r.argv[13], "vfio-pci,host=0000:03:00.0,id=hostpci0,bus=ich9-pcie-port-1,addr=0x0,"
+					"x-nv-gpudirect-clique=7");
+	assert_string_equal(r.argv[15], argv[15]); /* no second property */
+	expect_summary(&r, "clique 7 = hostpci0 0000:03:00.0, hostpci1 0000:04:00.0 (map); "
+			   "devices in /usr/share/qemu-server/pve-q35-4.0.cfg are not seen (-readconfig)");
+	result_free(&r);
+}
+
+/* x-pci-class-code (QEMU 10) is the class QEMU's clique check tests: an
+ * audio function made a 3D controller is eligible, a GPU made an NVSwitch
+ * class is not; x-pci-vendor-id likewise for the vendor. */
+static void test_class_and_vendor_overrides(void **state)
+{
+	char *argv[] = { "qemu", "-device", GPU0, "-device", AUDIO, "-device", GPU1 ",x-pci-class-code=0x068000",
+			 "-device", NIC };
+	char *argv2[] = { "qemu", "-device", GPU0, "-device",
+			  "{\"driver\":\"vfio-pci\",\"host\":\"0000:03:00.1\",\"id\":\"hostdev1\",\"x-pci-class-code\":197120}",
+			  "-device", NIC ",x-pci-vendor-id=0x10de,x-pci-class-code=0x30000" };
+	struct result r;
+
+	configure(MAP, "8.2.2", "");
+	r = run(9, argv, NULL, 0, -1);
+	expect_unchanged(&r, 9, argv);
+	expect_summary(&r, "hostdev2 0000:04:00.0 (class 0x068000 is not a display function)");
+	result_free(&r);
+	r = run(7, argv2, NULL, 0, -1);
+	assert_string_equal(r.argv[2], GPU0_0);
+	assert_string_equal(r.argv[4], "{\"driver\":\"vfio-pci\",\"host\":\"0000:03:00.1\",\"id\":\"hostdev1\","
+					"\"x-pci-class-code\":197120,\"x-nv-gpudirect-clique\":0}");
+	assert_string_equal(r.argv[6], NIC ",x-pci-vendor-id=0x10de,x-pci-class-code=0x30000,x-nv-gpudirect-clique=0");
+	result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +369,8 @@ int main(void)
 		cmocka_unit_test(test_fd_through_proc),
 		cmocka_unit_test(test_hotplug_global),
 		cmocka_unit_test(test_probe_and_bad_config),
+		cmocka_unit_test(test_proxmox_start),
+		cmocka_unit_test(test_class_and_vendor_overrides),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
