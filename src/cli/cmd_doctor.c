@@ -47,8 +47,9 @@ static void help(void)
 	printf("Usage: qemu-p2p doctor [OPTIONS]\n\n"
 	       "Check every layer GPU P2P in a VM depends on: IOMMU, vfio-pci binding, IOMMU\n"
 	       "groups, ACS on the bridges, QEMU against the GPUs' capability layout, BAR1\n"
-	       "size, the wrapper and its configuration, the planned level. Each check says\n"
-	       "PASS, INFO, WARN or FAIL, its evidence and what to do.\n"
+	       "size, the wrapper and its configuration, the planned level, the cliques of\n"
+	       "running VMs (libvirt's and Proxmox's). Each check says PASS, INFO, WARN or\n"
+	       "FAIL, its evidence and what to do.\n"
 	       "Exit status: 0 all pass, 1 warnings, 2 a failure.\n\n"
 	       "Options:\n"
 	       "  -c, --config FILE  operator configuration (default /etc/qemu-p2p.conf)\n"
@@ -211,6 +212,27 @@ static void check_acs(struct doctor *d)
 	else
 		add(d, ST_PASS, "acs", NULL, "no ACS redirect on the bridges between GPUs of a group");
 	sb_free(&found);
+}
+
+/* Running VMs whose GPUs will not get P2P as planned (vms says more). */
+static void check_vms(struct doctor *d)
+{
+	char title[160];
+	size_t with_gpus = 0;
+
+	for (size_t i = 0; i < d->n_vms; i++) {
+		const struct vm *v = &d->vms[i];
+		struct strbuf w = { 0 };
+
+		with_gpus += v->args.n_devs > 0;
+		vm_audit(v, &d->hp, &w);
+		if (w.len)
+			add(d, ST_WARN, "vms", "restart it through the wrapper (qemu-p2p vms shows its GPUs)",
+			    "pid %ld %s: %s", v->pid, vm_title(v, title, sizeof(title)), w.s);
+		sb_free(&w);
+	}
+	if (with_gpus)
+		add(d, ST_INFO, "vms", NULL, "%zu running VM%s with vfio-pci devices", with_gpus, with_gpus == 1 ? "" : "s");
 }
 
 static void check_qemu_caps(struct doctor *d, const char *real)
@@ -426,6 +448,7 @@ int cmd_doctor(int argc, char **argv)
 	check_binding(&d);
 	hostplan_effective(&d.hp, d.sysfs, &d.cfg);
 	check_acs(&d);
+	check_vms(&d);
 	check_qemu_caps(&d, real);
 	check_bar1(&d);
 	check_wrapper(&d, real);

@@ -33,33 +33,6 @@ static void help(void)
 	       "  -h, --help         show this help\n");
 }
 
-/* Warnings for one VM: hidden KVM; a planned group split or missing ids. */
-static void warnings(const struct vm *v, const struct hostplan *hp, struct strbuf *w)
-{
-	char a[PCI_ADDR_STRLEN];
-
-	if (v->kvm_hidden)
-		sb_addf(w, "%s-cpu has kvm=off (libvirt <hidden state='on'/>): the guest driver ignores cliques",
-			w->len ? "; " : "");
-	for (size_t i = 0; i < v->args.n_devs; i++) {
-		int gi = v->addr_known[i] ? hostplan_find(hp, &v->addr[i]) : -1;
-
-		for (size_t k = i + 1; gi >= 0 && k < v->args.n_devs; k++) {
-			int gk = v->addr_known[k] ? hostplan_find(hp, &v->addr[k]) : -1;
-
-			if (gk < 0 || hp->labels[gi] < 0 || hp->labels[gi] != hp->labels[gk])
-				continue;
-			if (v->args.devs[i].clique < 0 || v->args.devs[k].clique < 0)
-				sb_addf(w, "%s%s and its group partner %s: %s", w->len ? "; " : "",
-					pci_addr_format(&v->addr[i], a), v->args.devs[k].source_value, "no clique on one of them");
-			else if (v->args.devs[i].clique != v->args.devs[k].clique)
-				sb_addf(w, "%s%s and %s are one group but got cliques %d and %d", w->len ? "; " : "",
-					pci_addr_format(&v->addr[i], a), v->args.devs[k].source_value, v->args.devs[i].clique,
-					v->args.devs[k].clique);
-		}
-	}
-}
-
 /* The live devices from QMP: a GPU there without a clique, while the
  * command line gave cliques, was re-attached without one. */
 static struct json_object *live(const struct vm *v, struct strbuf *w, char *err, size_t size)
@@ -99,9 +72,9 @@ static void print_live(struct json_object *devs, const char *err)
 
 static void print_vm(const struct vm *v, const char *warn)
 {
-	char a[PCI_ADDR_STRLEN];
+	char a[PCI_ADDR_STRLEN], title[160];
 
-	printf("pid %ld  %s\n", v->pid, v->args.name ? v->args.name : "(no -name)");
+	printf("pid %ld  %s\n", v->pid, vm_title(v, title, sizeof(title)));
 	for (size_t i = 0; i < v->args.n_devs; i++) {
 		const struct vfio_dev *dv = &v->args.devs[i];
 		char clq[16];
@@ -124,6 +97,7 @@ static struct json_object *vm_json(const struct vm *v, const char *warn)
 
 	json_object_object_add(o, "pid", json_object_new_int64(v->pid));
 	json_object_object_add(o, "name", v->args.name ? json_object_new_string(v->args.name) : NULL);
+	json_object_object_add(o, "proxmox_vmid", v->vmid >= 0 ? json_object_new_int64(v->vmid) : NULL);
 	json_object_object_add(o, "kvm_hidden", json_object_new_boolean(v->kvm_hidden));
 	for (size_t i = 0; i < v->args.n_devs; i++) {
 		const struct vfio_dev *dv = &v->args.devs[i];
@@ -187,7 +161,7 @@ int cmd_vms(int argc, char **argv)
 		struct json_object *devs = NULL;
 		char err[300] = "";
 
-		warnings(&vms[i], &hp, &w);
+		vm_audit(&vms[i], &hp, &w);
 		if (use_qmp)
 			devs = live(&vms[i], &w, err, sizeof(err));
 		warned |= w.len > 0;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "sysfs.h"
@@ -27,6 +28,24 @@ static bool hides_kvm(char **argv, int argc)
 		if (!strcmp(argv[i], "-cpu") && strstr(argv[i + 1], "kvm=off"))
 			return true;
 	return false;
+}
+
+/* Proxmox runs /usr/bin/kvm with `-id VMID` (an option of its QEMU). */
+static long proxmox_vmid(char **argv, int argc)
+{
+	const char *base = strrchr(argv[0], '/');
+	char *end = NULL;
+
+	if (strcmp(base ? base + 1 : argv[0], "kvm"))
+		return -1;
+	for (int i = 1; i + 1 < argc; i++) {
+		if (!strcmp(argv[i], "-id")) {
+			long id = strtol(argv[i + 1], &end, 10);
+
+			return *argv[i + 1] && !*end && id >= 0 ? id : -1;
+		}
+	}
+	return -1;
 }
 
 static int split_cmdline(const char *buf, size_t len, struct vm *v)
@@ -71,6 +90,7 @@ static int read_vm(int proc, const char *pid, struct vm *v)
 	if (split_cmdline(buf, len, v) < 0 || argv_scan(v->argc, v->argv, &v->args) < 0)
 		return -ENOMEM;
 	v->kvm_hidden = hides_kvm(v->argv, v->argc);
+	v->vmid = proxmox_vmid(v->argv, v->argc);
 	addresses(v);
 	return 0;
 }
@@ -113,4 +133,41 @@ void vmscan_free(struct vm *vms, size_t n)
 		free(vms[i].addr_known);
 	}
 	free(vms);
+}
+
+const char *vm_title(const struct vm *v, char *buf, size_t size)
+{
+	const char *name = v->args.name ? v->args.name : "(no -name)";
+
+	if (v->vmid >= 0)
+		snprintf(buf, size, "%s (Proxmox VM %ld)", name, v->vmid);
+	else
+		snprintf(buf, size, "%s", name);
+	return buf;
+}
+
+void vm_audit(const struct vm *v, const struct hostplan *hp, struct strbuf *w)
+{
+	char a[PCI_ADDR_STRLEN];
+
+	if (v->kvm_hidden)
+		sb_addf(w, "%s-cpu has kvm=off (libvirt <hidden state='on'/>, Proxmox hidden=1 or x-vga=1): "
+			   "the guest driver ignores cliques", w->len ? "; " : "");
+	for (size_t i = 0; i < v->args.n_devs; i++) {
+		int gi = v->addr_known[i] ? hostplan_find(hp, &v->addr[i]) : -1;
+
+		for (size_t k = i + 1; gi >= 0 && k < v->args.n_devs; k++) {
+			int gk = v->addr_known[k] ? hostplan_find(hp, &v->addr[k]) : -1;
+
+			if (gk < 0 || hp->labels[gi] < 0 || hp->labels[gi] != hp->labels[gk])
+				continue;
+			if (v->args.devs[i].clique < 0 || v->args.devs[k].clique < 0)
+				sb_addf(w, "%s%s and its group partner %s: %s", w->len ? "; " : "",
+					pci_addr_format(&v->addr[i], a), v->args.devs[k].source_value, "no clique on one of them");
+			else if (v->args.devs[i].clique != v->args.devs[k].clique)
+				sb_addf(w, "%s%s and %s are one group but got cliques %d and %d", w->len ? "; " : "",
+					pci_addr_format(&v->addr[i], a), v->args.devs[k].source_value, v->args.devs[i].clique,
+					v->args.devs[k].clique);
+		}
+	}
 }

@@ -120,6 +120,43 @@ import json,sys; d=json.load(open(sys.argv[1])); v={x["name"]: x for x in d["vms
 assert d["version"]==1 and v["good"]["warnings"]=="" and v["good"]["gpus"][1]["clique"]==0
 assert v["split"]["kvm_hidden"] and "kvm=off" in v["split"]["warnings"] and "got cliques 0 and 1" in v["split"]["warnings"]
 sys.exit(not ("no clique on one of them" in v["none"]["warnings"] and v["none"]["gpus"][0]["clique"] is None))' "$TMP/out"
+
+# A Proxmox VM in /proc, its argv from Proxmox's own test output (`qm
+# showcmd`: /usr/bin/kvm, -id 8006, -daemonize): started without the
+# wrapper, then through it.
+rm -rf "$TMP/proc"/[0-9]*
+python3 "$MKHOST" /dev/stdin "$TMP/pve" <<'H'
+root 0000:00 vendor=8086 numa=0
+dev 0000:00:03.0/0000:d0:13.0 class=030200 vendor=10de device=2330 driver=vfio-pci iommu=1
+dev 0000:00:03.0/0000:d0:15.1 class=040300 vendor=10de device=22e8 driver=vfio-pci iommu=2
+dev 0000:00:03.0/0000:d0:15.2 class=030200 vendor=10de device=2330 driver=vfio-pci iommu=3
+dev 0000:00:03.0/0000:d0:17.0 class=030200 vendor=10de device=2330 driver=vfio-pci iommu=4
+H
+conf 8.2.2 "$TMP/q82" "[cliques]
+mode = map
+[map]
+0 = 0000:d0:13.0 0000:d0:15.2 0000:d0:17.0"
+PVE_ARGV=$QP2P_SRC/tests/fixtures/thirdparty/proxmox/q35-linux-hostpci.conf.cmd
+mapfile -t pve < <(python3 -c 'import shlex,sys; print("\n".join(shlex.split(open(sys.argv[1]).read().replace("\\\n", " "))))' "$PVE_ARGV")
+vm 8100 "${pve[@]}"
+"$CLI" vms --sysfs "$TMP/pve" --proc "$TMP/proc" > "$TMP/out"; echo $? > "$TMP/rc"
+check "vms: a Proxmox VM shows its VMID" has "pid 8100  vm8006 (Proxmox VM 8006)"
+check "vms: its GPUs without cliques (started without the wrapper): a warning, exit 1" \
+	sh -c "grep -q 'WARN: 0000:d0:13.0 and its group partner 0000:d0:17.0: no clique on one of them' '$TMP/out' && [ \$(cat '$TMP/rc') = 1 ]"
+doctor "$TMP/pve" --qemu "$TMP/q82"
+check "doctor: audits the Proxmox VM" has "WARN  vms         pid 8100 vm8006 (Proxmox VM 8006): 0000:d0:13.0 and its group partner"
+mapfile -d '' -t rewritten < <(QEMU_P2P_SYSFS=$TMP/pve "$CLI" rewrite -0 --qemu "$TMP/q82" -- "${pve[@]}")
+rm -rf "$TMP/proc/8100"
+vm 8101 "${rewritten[@]}"
+"$CLI" vms --sysfs "$TMP/pve" --proc "$TMP/proc" --json > "$TMP/out"; echo $? > "$TMP/rc"
+check "vms --json: the same VM started through the wrapper: clique 0 on its three GPUs, no warning" python3 -c '
+import json,sys; v=json.load(open(sys.argv[1]))["vms"][0]
+c={g["address"]: g["clique"] for g in v["gpus"]}
+sys.exit(not (v["proxmox_vmid"]==8006 and v["warnings"]=="" and [c["0000:d0:13.0"], c["0000:d0:15.2"], c["0000:d0:17.0"]]==[0,0,0] and c["0000:d0:15.1"] is None))' "$TMP/out"
+doctor "$TMP/pve" --qemu "$TMP/q82"
+check "doctor: the VM started through the wrapper needs nothing" has "INFO  vms         1 running VM with vfio-pci devices"
+check "doctor: and no vms warning" sh -c "! grep -q 'WARN  vms' '$TMP/out'"
+
 "$CLI" vms --sysfs "$TMP/good" --proc "$TMP/proc" --qmp --json > "$TMP/out" 2>&1
 check "vms --qmp on VMs libvirt does not know: says why, per VM" python3 -c '
 import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["vms"] and all(v["qmp"] is None and v["qmp_error"] for v in d["vms"])))' "$TMP/out"
