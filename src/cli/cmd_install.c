@@ -513,8 +513,8 @@ static int uninstall_divert(struct inst *c)
 
 static void purge_files(struct inst *c)
 {
-	static const char *const ours[] = { "/etc/qemu-p2p.d/host.conf", "/var/lib/qemu-p2p/install.state" };
-	static const char *const dirs[] = { "/etc/qemu-p2p.d", "/var/lib/qemu-p2p" };
+	const char *const ours[] = { "/etc/qemu-p2p.d/host.conf", c->l.state };
+	static const char *const dirs[] = { "/etc/qemu-p2p.d", INSTALL_STATE_DIR };
 
 	for (size_t i = 0; i < ARRAY_SIZE(ours); i++)
 		if (access(rooted(&c->l, ours[i]), F_OK) == 0) {
@@ -545,8 +545,10 @@ static int uninstall(struct inst *c)
 		purge_files(c);
 	else if (access(rooted(&c->l, c->l.state), F_OK) == 0) {
 		note(c, c->l.state, "removed");
-		if (!c->dry_run)
+		if (!c->dry_run) {
 			unlink(rooted(&c->l, c->l.state));
+			rmdir(rooted(&c->l, INSTALL_STATE_DIR)); /* install made it; kept if not empty */
+		}
 	}
 	if (!c->json && !c->dry_run)
 		printf("%s\n", c->changed ? "uninstalled" : "nothing to uninstall");

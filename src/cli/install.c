@@ -66,7 +66,7 @@ int layout_init(struct layout *l, const char *root, const char *arch, const char
 		snprintf(l->packaged, sizeof(l->packaged), "/usr/bin/qemu-system-%s", arch);
 		snprintf(l->shadow, sizeof(l->shadow), "/usr/local/bin/qemu-system-%s", arch);
 	}
-	snprintf(l->state, sizeof(l->state), "/var/lib/qemu-p2p/install.state");
+	snprintf(l->state, sizeof(l->state), "%s/install.state", INSTALL_STATE_DIR);
 	find_wrapper(l, wrapper);
 	return 0;
 }

@@ -21,6 +21,9 @@ struct layout {
 	char wrapper_src[PATH_MAX]; /* the qemu-p2p-wrap to install (host path) */
 };
 
+/* What install creates there for itself, removed when empty again. */
+#define INSTALL_STATE_DIR "/var/lib/qemu-p2p"
+
 #define AA_ABSTRACTION "/etc/apparmor.d/abstractions/libvirt-qemu"
 #define AA_LOCAL "/etc/apparmor.d/local/abstractions/libvirt-qemu"
 #define AA_BEGIN "# BEGIN qemu-p2p (written by qemu-p2p install; removed by uninstall)"

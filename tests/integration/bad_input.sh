@@ -3,10 +3,13 @@
 # with the original argv, or the expected one, and say clearly why. Each row
 # is printed as "# input -> observed" for the closing note.
 . "$(dirname "$0")/tap.sh"
-RECORDER=$QP2P_SRC/tests/integration/recorder.sh
 export RECORD=$TMP/rec QEMU_P2P_SYSFS=$TMP/sys QEMU_P2P_CONFIG=$TMP/etc/qemu-p2p.conf
 host c8-free-gpus "$TMP/sys"
 mkdir -p "$TMP/bin"
+# A copy the VM's user can run even when the checkout sits below a
+# directory only root may enter (mktemp -d, dpkg-buildpackage there).
+RECORDER=$TMP/bin/recorder.sh
+cp "$QP2P_SRC/tests/integration/recorder.sh" "$RECORDER"
 cp "$WRAP" "$TMP/bin/qemu-system-x86_64"
 W=$TMP/bin/qemu-system-x86_64
 GOOD_MAP='[cliques]

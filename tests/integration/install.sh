@@ -69,6 +69,7 @@ uninst --json > "$TMP/u1"
 check "uninstall with a domain naming the wrapper: it is listed" json_is "$TMP/u1" 'd["changed"] and d["domains"]==["dom1"]'
 check "... and the wrapper became a link to the packaged QEMU" sh -c "[ \"\$(readlink '$R/usr/local/bin/qemu-system-x86_64')\" = /usr/bin/qemu-system-x86_64 ]"
 check "uninstall removed our AppArmor lines" sh -c "! grep -q qemu-p2p '$AA'"
+check "uninstall removed the state directory install made (empty now)" [ ! -e "$R/var/lib/qemu-p2p" ]
 uninst --purge > /dev/null
 check "--purge keeps the link while a domain names it" [ -L "$R/usr/local/bin/qemu-system-x86_64" ]
 rm "$R/etc/libvirt/qemu/dom1.xml"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs inside L1 (chrooted into the host's root, read-only, /tmp a tmpfs),
+# Runs inside L1 (chrooted into the host's root, read-only, /run a tmpfs),
 # as root, as an operator would: bind the emulated display devices to
 # vfio-pci, refresh host facts, start the inner QEMU (L2) through
 # qemu-p2p-wrap and read the devices' config space back through the PCI
@@ -8,7 +8,7 @@ build=$1
 CLI=$build/src/cli/qemu-p2p
 WRAP=$build/src/wrap/qemu-p2p-wrap
 QEMU=/usr/bin/qemu-system-x86_64
-T=/tmp/lab
+T=/run/lab
 mkdir -p "$T/etc/qemu-p2p.d"
 export QEMU_P2P_CONFIG=$T/etc/qemu-p2p.conf
 n=0
