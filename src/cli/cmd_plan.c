@@ -151,7 +151,7 @@ static int from_nvidia_smi(const char *path, struct plan *p)
 	char a[PCI_ADDR_STRLEN], b[PCI_ADDR_STRLEN];
 
 	if (r < 0) {
-		fprintf(stderr, "qemu-p2p plan: %s: %s\n", path, strerror(-r));
+		fprintf(stderr, "qemu-p2p plan: %s: %s\n", path, err_text(r));
 		return r;
 	}
 	if ((r = nvsmi_parse(path, text, &ns, &e)) < 0) {

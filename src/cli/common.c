@@ -47,7 +47,7 @@ bool cli_readable_by_vms(const char *path)
 
 bool cli_is_wrapper(const char *path)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	void *map;
 	bool found;

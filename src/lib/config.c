@@ -332,7 +332,9 @@ int config_parse_text(const char *path, const char *text, size_t len, bool host,
 /* Opens path without following a link and checks it on the descriptor. */
 static int open_checked(struct conf_file *f, int *fd_out)
 {
-	_cleanup_close_ int fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO (or device) there must not hang the VM start; it
+	 * is refused below as not a regular file. */
+	_cleanup_close_ int fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	const char *why = NULL;
 
@@ -340,8 +342,10 @@ static int open_checked(struct conf_file *f, int *fd_out)
 		if (errno == ENOENT)
 			return 0;
 		f->present = true;
-		if (asprintf(&f->error, "%s: %s%s", f->path, errno == ELOOP ? "is a symbolic link; " : "",
-			     errno == ELOOP ? "write the file itself there" : strerror(errno)) < 0)
+		/* ENXIO: a socket, or a device with nothing behind it. */
+		why = errno == ELOOP ? "is a symbolic link; write the file itself there"
+		      : errno == ENXIO ? "not a regular file; file ignored" : strerror(errno);
+		if (asprintf(&f->error, "%s: %s", f->path, why) < 0)
 			return -ENOMEM;
 		return 0;
 	}

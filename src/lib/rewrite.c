@@ -74,6 +74,7 @@ static void locate(const struct rewrite_env *env, struct gpu *g)
 static void check_eligible(const struct config *cfg, const struct rewrite_env *env, struct gpu *g)
 {
 	unsigned long vendor = 0, cls = 0;
+	int r = 0;
 
 	if (g->dev->clique == -2) {
 		g->skip = "its " CLIQUE_PROP " is not a valid id; left as written";
@@ -83,14 +84,17 @@ static void check_eligible(const struct config *cfg, const struct rewrite_env *e
 	 * like x-pci-vendor-id for the vendor. */
 	if (g->dev->class_code >= 0)
 		cls = (unsigned long)g->dev->class_code;
-	else if (g->dev->class_code == -2 || sysfs_read_hex(env->sysfs, &g->addr, "class", &cls) < 0) {
-		g->skip = g->dev->class_code == -2 ? "x-pci-class-code is not a class code" : "no readable class in sysfs";
+	else if (g->dev->class_code == -2 || (r = sysfs_read_hex(env->sysfs, &g->addr, "class", &cls)) < 0) {
+		snprintf(g->why, sizeof(g->why), "%s%s", r ? "no readable class in sysfs: " : "x-pci-class-code is not a class code",
+			 r ? err_text(r) : "");
+		g->skip = g->why;
 		return;
 	}
 	if (g->dev->vendor >= 0)
 		vendor = (unsigned long)g->dev->vendor;
-	else if (g->dev->vendor == -2 || sysfs_read_hex(env->sysfs, &g->addr, "vendor", &vendor) < 0) {
-		g->skip = "vendor unknown";
+	else if (g->dev->vendor == -2 || (r = sysfs_read_hex(env->sysfs, &g->addr, "vendor", &vendor)) < 0) {
+		snprintf(g->why, sizeof(g->why), "vendor unknown%s%s", r ? ": " : "", r ? err_text(r) : "");
+		g->skip = g->why;
 		return;
 	}
 	if (vendor != NVIDIA) {

@@ -31,12 +31,22 @@ static int attr_path(char *buf, size_t size, const struct pci_addr *a, const cha
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-static int read_attr(int root, const struct pci_addr *a, const char *attr, char **out)
+/* An attribute is a regular file, never a link: anything else under a
+ * sysfs root (a parameter) is refused before it is read. */
+static int open_attr(int root, const struct pci_addr *a, const char *attr, int *fd)
 {
 	char path[PATH_MAX];
 	int r = attr_path(path, sizeof(path), a, attr);
 
-	return r < 0 ? r : read_file_at(root, path, ATTR_MAX, out, NULL);
+	return r < 0 ? r : open_regular_at(root, path, O_NOFOLLOW, fd);
+}
+
+static int read_attr(int root, const struct pci_addr *a, const char *attr, char **out)
+{
+	_cleanup_close_ int fd = -1;
+	int r = open_attr(root, a, attr, &fd);
+
+	return r < 0 ? r : read_fd(fd, ATTR_MAX, out, NULL);
 }
 
 int sysfs_read_hex(int root, const struct pci_addr *a, const char *attr, unsigned long *out)
@@ -101,16 +111,12 @@ int sysfs_read_link_name(int root, const struct pci_addr *a, const char *attr, c
 
 int sysfs_read_config(int root, const struct pci_addr *a, uint8_t *buf, size_t *len)
 {
-	char path[PATH_MAX];
 	_cleanup_close_ int fd = -1;
 	size_t used = 0;
-	int r = attr_path(path, sizeof(path), a, "config");
+	int r = open_attr(root, a, "config", &fd);
 
 	if (r < 0)
 		return r;
-	fd = openat(root, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	while (used < PCI_CONFIG_MAX) {
 		ssize_t n = pread(fd, buf + used, PCI_CONFIG_MAX - used, (off_t)used);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void err_set(struct err *e, const char *fmt, ...)
 {
@@ -33,16 +34,59 @@ char *xstrdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+const char *err_text(int r)
+{
+	return r == -E_NOT_REGULAR ? "not a regular file" : strerror(-r);
+}
+
+int open_regular_at(int dirfd, const char *path, int flags, int *out)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | flags);
+	struct stat st;
+
+	/* ENXIO: a socket, or a device with nothing behind it. */
+	if (fd < 0)
+		return errno == ENXIO ? -E_NOT_REGULAR : -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -E_NOT_REGULAR;
+	*out = TAKE_FD(fd);
+	return 0;
+}
+
+/* Room for the whole file as fstat sizes it (sysfs says 4096, procfs 0:
+ * those grow as they are read), never more than max. */
+static size_t first_size(int fd, size_t max)
+{
+	struct stat st;
+	size_t want = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : 4096;
+
+	return want < max ? want : max;
+}
+
 int read_fd(int fd, size_t max, char **out, size_t *len)
 {
-	_cleanup_free_ char *buf = malloc(max + 1);
-	size_t used = 0;
+	size_t cap = first_size(fd, max), used = 0;
+	_cleanup_free_ char *buf = malloc(cap + 1);
 
 	if (!buf)
 		return -ENOMEM;
-	while (used < max) {
-		ssize_t n = read(fd, buf + used, max - used);
+	for (;;) {
+		ssize_t n;
 
+		if (used == cap && cap < max) {
+			size_t bigger = cap * 2 < max ? cap * 2 : max;
+			char *p = realloc(buf, bigger + 1);
+
+			if (!p)
+				return -ENOMEM;
+			buf = p;
+			cap = bigger;
+		}
+		if (used == cap)
+			break;
+		n = read(fd, buf + used, cap - used);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -60,9 +104,8 @@ int read_fd(int fd, size_t max, char **out, size_t *len)
 
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len)
 {
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = -1;
+	int r = open_regular_at(dirfd, path, 0, &fd);
 
-	if (fd < 0)
-		return -errno;
-	return read_fd(fd, max, out, len);
+	return r < 0 ? r : read_fd(fd, max, out, len);
 }

@@ -16,6 +16,7 @@
 #ifndef QP2P_UTIL_H
 #define QP2P_UTIL_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -75,8 +76,23 @@ int grow_array(void **items, size_t *count, size_t size, const void *item);
 /* strdup that treats NULL as NULL. */
 char *xstrdup(const char *s);
 
-/* Read at most max bytes from fd, or from path below dirfd, into a
- * NUL-terminated buffer. Owned result. */
+/* What open_regular_at returns for a path that exists but is no regular
+ * file (a FIFO, socket, device or directory: reading it could block or never
+ * end). err_text() says so; strerror() would not. */
+#define E_NOT_REGULAR EMEDIUMTYPE
+
+/* strerror(-r), or "not a regular file" for -E_NOT_REGULAR. */
+const char *err_text(int r);
+
+/* Opens path below dirfd for reading with O_NONBLOCK (a FIFO or device
+ * never blocks the open), O_CLOEXEC, O_NOCTTY and extra flags (O_NOFOLLOW
+ * where the rule allows), and keeps it only when fstat says it is a regular
+ * file. The descriptor is owned by the caller. */
+int open_regular_at(int dirfd, const char *path, int flags, int *fd);
+
+/* Read at most max bytes from fd (a regular file), or from a regular file
+ * at path below dirfd, into a NUL-terminated buffer sized from fstat.
+ * Owned result. */
 int read_fd(int fd, size_t max, char **out, size_t *len);
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len);
 
