@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <string.h>
@@ -82,18 +83,22 @@ static int first_on_path(const char *arch, char **out)
 int cli_real_qemu(const struct config *cfg, const char *arch, char **out, struct err *e)
 {
 	_cleanup_free_ char *first = NULL;
+	char path[PATH_MAX];
 	struct resolve_in in = {
 		.config_binary = cfg->binary,
 		.arch = arch,
 		.search_path = RESOLVE_STD_PATH,
 		.fallback = RESOLVE_RHEL_QEMU,
 	};
+	int r;
 
 	if (first_on_path(arch, &first) == 0 && cli_is_wrapper(first))
 		in.self = first;
 	else if (first && !cfg->binary)
 		return (*out = strdup(first)) ? 0 : -ENOMEM;
-	return resolve_qemu(&in, out, e);
+	if ((r = resolve_qemu(&in, path, sizeof(path), e)) < 0)
+		return r;
+	return (*out = strdup(path)) ? 0 : -ENOMEM;
 }
 
 int cli_capture(char *const argv[], char **out, int *status)

@@ -20,8 +20,9 @@ struct resolve_in {
 
 /* The first runnable candidate whose inode is not the wrapper's, in order:
  * config binary, <self>.real, qemu-system-<arch> in search_path after the
- * wrapper's own directory, fallback. Owned result; -ENOENT when none. */
-int resolve_qemu(const struct resolve_in *in, char **out, struct err *e);
+ * wrapper's own directory, fallback; written into out (size bytes). It
+ * allocates nothing, so memory never stops a VM start. -ENOENT when none. */
+int resolve_qemu(const struct resolve_in *in, char *out, size_t size, struct err *e);
 
 /* "x86_64" from ".../qemu-system-x86_64"; NULL when the name has none. */
 const char *resolve_arch_from_name(const char *path);

@@ -8,12 +8,15 @@
  *    nothing on stdout; our own descriptors are O_CLOEXEC;
  *  - never exec ourselves: resolve_qemu() skips our inode; when no other
  *    QEMU exists, say so and exit 127;
- *  - if exec of the rewritten argv fails (E2BIG...), exec the original.
+ *  - if exec of the rewritten argv fails (E2BIG...), exec the original;
+ *  - no log write and no crash stops a start, and QEMU inherits the signal
+ *    dispositions and mask the wrapper got (failsafe.h).
  * QEMU_P2P_CONFIG and QEMU_P2P_SYSFS exist for tests only: libvirt clears
  * the environment, so production reads /etc/qemu-p2p.conf and /sys. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/auxv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "failsafe.h"
 #include "resolve.h"
 #include "rewrite.h"
 #include "sysfs.h"
@@ -48,15 +52,18 @@ static void say_warnings(const struct config *cfg)
 		say(cfg->log, cfg->host.warnings[i]);
 }
 
-static char *self_path(void)
+/* The wrapper's own path, for never exec'ing itself: /proc/self/exe, else
+ * (no /proc) the path it was exec'd by. No allocation. */
+static const char *self_path(char *buf, size_t size)
 {
-	char buf[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+	const char *execfn = (const char *)getauxval(AT_EXECFN);
 
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	return strdup(buf);
+	if (n > 0) {
+		buf[n] = '\0';
+		return buf;
+	}
+	return execfn && execfn[0] == '/' ? execfn : NULL;
 }
 
 static const char *pick_arch(const char *argv0, const char *self)
@@ -102,18 +109,18 @@ static void run(const struct config *cfg, const char *real, int argc, char **arg
 		say(cfg->log, out.summary);
 	}
 	if (r == 0 && out.changed) {
-		execv(real, out.argv);
+		failsafe_exec(real, out.argv);
 		fprintf(stderr, "qemu-p2p: exec %s with cliques failed (%s); starting it unchanged\n", real,
 			strerror(errno));
 	}
 	rewrite_out_free(&out);
-	execv(real, argv);
+	failsafe_exec(real, argv);
 }
 
 int main(int argc, char **argv)
 {
-	_cleanup_free_ char *self = self_path();
-	_cleanup_free_ char *real = NULL;
+	static char self_buf[PATH_MAX], real[PATH_MAX];
+	const char *self = self_path(self_buf, sizeof(self_buf));
 	const char *cfg_path = getenv("QEMU_P2P_CONFIG");
 	struct config cfg = { 0 };
 	struct err e = { { 0 } };
@@ -124,17 +131,20 @@ int main(int argc, char **argv)
 		.search_path = RESOLVE_STD_PATH,
 		.fallback = RESOLVE_RHEL_QEMU,
 	};
+	const struct resolve_in without_config = in;
 
 	(void)wrapper_marker;
 	if (argc < 1)
 		return 127;
+	failsafe_arm(argv, &without_config);
 	config_load(cfg_path && cfg_path[0] ? cfg_path : CONFIG_DEFAULT_PATH, &cfg);
 	in.config_binary = cfg.binary;
-	if (resolve_qemu(&in, &real, &e) < 0) {
+	if (resolve_qemu(&in, real, sizeof(real), &e) < 0) {
 		fprintf(stderr, "qemu-p2p: %s; install QEMU or set [qemu] binary\n", e.msg);
 		config_free(&cfg);
 		return 127;
 	}
+	failsafe_set_qemu(real);
 	if (cfg.binary && strcmp(cfg.binary, real))
 		fprintf(stderr, "qemu-p2p: [qemu] binary %s is not an executable file (or is this wrapper); running %s\n",
 			cfg.binary, real);

@@ -27,37 +27,33 @@ static char *sub(const char *dir, const char *name)
 
 static void test_order(void **state)
 {
-	char *t = fixture_tmpdir(), *a = sub(t, "local"), *b = sub(t, "usr"), *path = NULL, *out = NULL;
+	char *t = fixture_tmpdir(), *a = sub(t, "local"), *b = sub(t, "usr"), *path = NULL, out[4096];
 	char *self = exe(a, "qemu-system-x86_64"), *real = exe(b, "qemu-system-x86_64");
 	struct resolve_in in = { .self = self, .arch = "x86_64" };
 
 	assert_true(asprintf(&path, "%s:%s", a, b) > 0);
 	in.search_path = path;
 	/* shadow layout: the next one on the path */
-	assert_int_equal(resolve_qemu(&in, &out, NULL), 0);
+	assert_int_equal(resolve_qemu(&in, out, sizeof(out), NULL), 0);
 	assert_string_equal(out, real);
-	free(out);
 	/* divert layout: <self>.real first */
 	char *dotreal = exe(a, "qemu-system-x86_64.real");
-	assert_int_equal(resolve_qemu(&in, &out, NULL), 0);
+	assert_int_equal(resolve_qemu(&in, out, sizeof(out), NULL), 0);
 	assert_string_equal(out, dotreal);
-	free(out);
 	/* the configured binary first of all */
 	in.config_binary = real;
-	assert_int_equal(resolve_qemu(&in, &out, NULL), 0);
+	assert_int_equal(resolve_qemu(&in, out, sizeof(out), NULL), 0);
 	assert_string_equal(out, real);
-	free(out);
 	/* ... unless it is the wrapper itself */
 	in.config_binary = self;
-	assert_int_equal(resolve_qemu(&in, &out, NULL), 0);
+	assert_int_equal(resolve_qemu(&in, out, sizeof(out), NULL), 0);
 	assert_string_equal(out, dotreal);
-	free(out);
 	free(t), free(a), free(b), free(path), free(self), free(real), free(dotreal);
 }
 
 static void test_never_self(void **state)
 {
-	char *t = fixture_tmpdir(), *a = sub(t, "bin"), *out = NULL, *hard = NULL, *fb = NULL;
+	char *t = fixture_tmpdir(), *a = sub(t, "bin"), *hard = NULL, *fb = NULL, out[4096] = "";
 	char *self = exe(a, "qemu-system-x86_64");
 	struct err e = { { 0 } };
 	struct resolve_in in = { .self = self, .arch = "x86_64", .search_path = a };
@@ -68,21 +64,20 @@ static void test_never_self(void **state)
 	assert_true(asprintf(&fb, "%s/qemu-kvm", a) > 0);
 	assert_int_equal(symlink(self, fb), 0);
 	in.fallback = fb;
-	assert_int_equal(resolve_qemu(&in, &out, &e), -ENOENT);
-	assert_null(out);
+	assert_int_equal(resolve_qemu(&in, out, sizeof(out), &e), -ENOENT);
+	assert_string_equal(out, "");
 	assert_non_null(strstr(e.msg, "no QEMU to run"));
 	free(t), free(a), free(self), free(hard), free(fb);
 }
 
 static void test_fallback_and_arch(void **state)
 {
-	char *t = fixture_tmpdir(), *out = NULL;
+	char *t = fixture_tmpdir(), out[4096];
 	char *fb = exe(t, "qemu-kvm");
 	struct resolve_in in = { .self = NULL, .arch = "aarch64", .search_path = "/nonexistent", .fallback = fb };
 
-	assert_int_equal(resolve_qemu(&in, &out, NULL), 0);
+	assert_int_equal(resolve_qemu(&in, out, sizeof(out), NULL), 0);
 	assert_string_equal(out, fb);
-	free(out);
 	assert_string_equal(resolve_arch_from_name("/usr/local/bin/qemu-system-aarch64"), "aarch64");
 	assert_null(resolve_arch_from_name("/usr/bin/kvm"));
 	free(t), free(fb);
