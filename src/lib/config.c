@@ -27,7 +27,9 @@ struct parse {
 	bool host;
 	const char *p, *end;
 	int line;          /* physical line inih is looking at */
-	bool continuation; /* that line began with blank space */
+	bool continuation; /* that line continues the key before it */
+	bool after_key;    /* a key line came since the last [section] */
+	unsigned seen_map[MAP_LABEL_MAX / 32 + 1]; /* [map] labels written */
 };
 
 static void fail(struct parse *ps, const char *fmt, ...) _printf_(2, 3);
@@ -45,6 +47,37 @@ static void fail(struct parse *ps, const char *fmt, ...)
 		ps->f->error = NULL;
 }
 
+/* Cuts a comment: '#' or ';' at the start of the line or after blank
+ * space, wherever inih was built to look for them. */
+static void cut_comment(char *line)
+{
+	for (char *c = line; *c; c++) {
+		if ((*c == '#' || *c == ';') && (c == line || *(c - 1) == ' ' || *(c - 1) == '\t')) {
+			*c = '\0';
+			return;
+		}
+	}
+}
+
+/* An indented line continues the value before it when a key came since
+ * the last [section] (inih's rule) and it holds no '=': indented keys, the
+ * common INI style, stay keys. Such a line is handed to inih unindented. */
+static void classify(struct parse *ps, char *line)
+{
+	size_t indent = strspn(line, " \t");
+	char *start = line + indent;
+
+	ps->continuation = false;
+	if (!*start)
+		return;
+	if (indent && ps->after_key && !strchr(start, '=')) {
+		ps->continuation = true;
+		return;
+	}
+	memmove(line, start, strlen(start) + 1);
+	ps->after_key = *line != '[';
+}
+
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse *ps = stream;
@@ -56,15 +89,16 @@ static char *reader(char *str, int num, void *stream)
 	nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
 	len = nl ? (size_t)(nl - ps->p) : (size_t)(ps->end - ps->p);
 	ps->line++;
-	ps->continuation = len && (ps->p[0] == ' ' || ps->p[0] == '\t');
 	if (len >= CONFIG_MAX_LINE)
 		fail(ps, "line is %zu characters long, the limit is %d: "
 			 "continue the value on an indented line",
 		     len, CONFIG_MAX_LINE - 1);
 	copy = len < (size_t)num - 2 ? len : (size_t)num - 2;
 	memcpy(str, ps->p, copy);
-	str[copy] = '\n';
-	str[copy + 1] = '\0';
+	str[copy] = '\0';
+	cut_comment(str);
+	classify(ps, str);
+	strcat(str, "\n");
 	ps->p += len + (nl ? 1 : 0);
 	return str;
 }
@@ -87,11 +121,16 @@ static int each_word(struct parse *ps, const char *value,
 	return 0;
 }
 
+/* QEMU's host= spelling, or the kernel's (8-digit VMD domains, which
+ * reach QEMU as sysfsdev=). */
 static int parse_addr(struct parse *ps, const char *w, struct pci_addr *a)
 {
-	if (pci_addr_parse_qemu(w, a) == 0)
+	char why[160];
+
+	if (pci_addr_parse_qemu(w, a) == 0 || pci_addr_parse_sysfs(w, a) == 0)
 		return 0;
-	fail(ps, "'%s' is not a PCI address (write it as 0000:05:00.0)", w);
+	pci_addr_why(w, why, sizeof(why));
+	fail(ps, "'%s' is not a PCI address: %s", w, why);
 	return -EINVAL;
 }
 
@@ -255,10 +294,29 @@ static const struct key {
 	{ "log", "target", IN_OP, SET_LOG, false, key_log },
 };
 
+static int warn(struct parse *ps, const char *fmt, ...) _printf_(2, 3);
+static int warn(struct parse *ps, const char *fmt, ...)
+{
+	char msg[300], *w = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (asprintf(&w, "%s:%d: %s", ps->f->path, ps->line, msg) < 0)
+		return -ENOMEM;
+	if (grow_array((void **)&ps->f->warnings, &ps->f->n_warnings, sizeof(w), &w) < 0) {
+		free(w);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int map_line(struct parse *ps, const char *name, const char *value)
 {
 	char *end = NULL;
 	long label;
+	unsigned bit;
 
 	errno = 0;
 	label = strtol(name, &end, 10);
@@ -268,21 +326,34 @@ static int map_line(struct parse *ps, const char *name, const char *value)
 		return 0;
 	}
 	ps->f->set |= SET_MAP;
+	bit = 1u << (label % 32);
+	if (!ps->continuation && (ps->seen_map[label / 32] & bit) &&
+	    warn(ps, "[map] label %ld set again; its addresses join the same group", label) < 0)
+		return -ENOMEM;
+	ps->seen_map[label / 32] |= bit;
 	int l = (int)label;
 	return each_word(ps, value, add_map_addr, &l);
 }
 
-static int warn_unknown(struct parse *ps, const char *section, const char *name)
+static void free_strv(char **v, size_t n)
 {
-	char *w = NULL;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
 
-	if (asprintf(&w, "%s:%d: unknown key '%s' in [%s], ignored", ps->f->path, ps->line, name, section) < 0)
-		return -ENOMEM;
-	if (grow_array((void **)&ps->f->warnings, &ps->f->n_warnings, sizeof(w), &w) < 0) {
-		free(w);
-		return -ENOMEM;
+/* A key written again: the last value wins, as the man page says; a list
+ * starts over. */
+static int set_again(struct parse *ps, const struct key *k, const char *name)
+{
+	if (k->bit == SET_EXCLUDE) {
+		free_strv(ps->f->exclude, ps->f->n_exclude);
+		ps->f->exclude = NULL, ps->f->n_exclude = 0;
+	} else if (k->bit == SET_C8_FREE) {
+		free(ps->f->c8_free);
+		ps->f->c8_free = NULL, ps->f->n_c8_free = 0;
 	}
-	return 0;
+	return warn(ps, "'%s' set again; the last value wins", name);
 }
 
 static int handler(void *user, const char *section, const char *name, const char *value)
@@ -290,21 +361,24 @@ static int handler(void *user, const char *section, const char *name, const char
 	struct parse *ps = user;
 	unsigned mine = ps->host ? IN_HOST : IN_OP;
 
-	if (!strcmp(section, "map"))
+	/* Section and key names ignore case, as inih's own matching does. */
+	if (!strcasecmp(section, "map"))
 		return map_line(ps, name, value) == 0;
 	for (unsigned i = 0; i < ARRAY_SIZE(keys); i++) {
 		const struct key *k = &keys[i];
 
-		if (strcmp(section, k->section) || strcmp(name, k->name) || !(k->files & mine))
+		if (strcasecmp(section, k->section) || strcasecmp(name, k->name) || !(k->files & mine))
 			continue;
 		if (ps->continuation && !k->list) {
 			fail(ps, "%s takes one value; this indented line continues it", name);
 			return 1;
 		}
+		if (!ps->continuation && (ps->f->set & k->bit) && set_again(ps, k, name) < 0)
+			return 0;
 		ps->f->set |= k->bit;
 		return k->handle(ps, value) == 0;
 	}
-	return warn_unknown(ps, section, name) == 0;
+	return warn(ps, "unknown key '%s' in [%s], ignored", name, section) == 0;
 }
 
 int config_parse_text(const char *path, const char *text, size_t len, bool host, struct conf_file *f)
@@ -437,13 +511,6 @@ int config_load(const char *op_path, struct config *cfg)
 		r = load_file(host_path, true, &cfg->host);
 	merge(cfg);
 	return r;
-}
-
-static void free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 void conf_file_free(struct conf_file *f)

@@ -84,6 +84,48 @@ int pci_addr_parse_sysfs(const char *s, struct pci_addr *out)
 	return 0;
 }
 
+/* "domain", "bus", "slot" or "function" of a field that is not a number
+ * in range, with the limit it breaks; NULL when the field is fine. */
+static const char *bad_field(const char *text, size_t len, int base, unsigned long max, char *buf, size_t size,
+			     const char *what)
+{
+	char *end = NULL;
+	char field[24];
+	unsigned long v;
+
+	snprintf(field, sizeof(field), "%.*s", (int)(len < 20 ? len : 20), text);
+	v = strtoul(field, &end, base);
+	if (!len || *end || end == field)
+		snprintf(buf, size, "%s '%s' is not a %s number", what, field, base == 16 ? "hex" : "decimal");
+	else if (v > max)
+		snprintf(buf, size, "%s %s is above %lx", what, field, max);
+	else
+		return NULL;
+	return buf;
+}
+
+void pci_addr_why(const char *s, char *buf, size_t size)
+{
+	const char *dot = strrchr(s, '.'), *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	const char *bus = c2 ? c1 + 1 : s, *slot = c2 ? c2 + 1 : c1 ? c1 + 1 : NULL;
+	const char *form = c2 ? "DDDD:BB:SS.F" : "BB:SS.F";
+
+	if (!c1 || (c2 && strchr(c2 + 1, ':'))) {
+		snprintf(buf, size, "write DDDD:BB:SS.F (hex domain, bus and slot, function 0-7) as lspci -D prints it");
+		return;
+	}
+	if (!dot || dot < slot) {
+		snprintf(buf, size, "no function: write %s.F", s);
+		return;
+	}
+	if ((c2 && bad_field(s, (size_t)(c1 - s), 16, 0xffffffff, buf, size, "domain")) ||
+	    bad_field(bus, (size_t)((c2 ? c2 : c1) - bus), 16, 0xff, buf, size, "bus") ||
+	    bad_field(slot, (size_t)(dot - slot), 16, 0x1f, buf, size, "slot") ||
+	    bad_field(dot + 1, strlen(dot + 1), 10, 7, buf, size, "function"))
+		return;
+	snprintf(buf, size, "write it as %s", form);
+}
+
 char *pci_addr_format(const struct pci_addr *a, char *buf)
 {
 	snprintf(buf, PCI_ADDR_STRLEN, "%04x:%02x:%02x.%x", a->domain, a->bus, a->slot, a->func);

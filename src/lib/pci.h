@@ -4,6 +4,7 @@
 #define QP2P_PCI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct pci_addr {
@@ -20,6 +21,11 @@ int pci_addr_parse_qemu(const char *s, struct pci_addr *out);
 
 /* The kernel's directory name, `DDDD:BB:SS.F`, domain of 4 to 8 hex digits. */
 int pci_addr_parse_sysfs(const char *s, struct pci_addr *out);
+
+/* Why s is no address, said about the parts the user wrote (which one is
+ * not hex or out of range, what is missing), never naming another
+ * device. For messages. */
+void pci_addr_why(const char *s, char *buf, size_t size);
 
 /* Writes the canonical spelling into buf (PCI_ADDR_STRLEN bytes); returns buf. */
 char *pci_addr_format(const struct pci_addr *a, char *buf);

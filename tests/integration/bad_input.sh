@@ -36,7 +36,9 @@ row() {
 	shift 3
 	rm -f "$RECORD".*
 	if [ $# -gt 0 ]; then USED=("$@"); else USED=("${ARGS[@]}"); fi
-	"$W" "${USED[@]}" 2> "$TMP/log"
+	# A hang is a failure: no input may keep a VM from starting.
+	timeout 10 "$W" "${USED[@]}" 2> "$TMP/log"
+	if [ $? -eq 124 ]; then not_ok "$name: the wrapper hung (killed after 10 s)"; return; fi
 	diag "$name -> $(if injected; then echo injected; else echo unchanged; fi); $(head -c 300 "$TMP/log" | tr '\n' '|')"
 	if [ ! -e "$RECORD.args" ]; then not_ok "$name: QEMU was not started"; return; fi
 	if [ "$expect" = unchanged ]; then check "$name: QEMU starts with the original argv" unchanged
@@ -127,6 +129,83 @@ row "QEMU 7.2, a GPU with a capability at 0xC8" unchanged \
 	"hostdev1 0000:44:00.0 (QEMU 7.2.22 would refuse it: a capability covers 0xC8, not in c8_free)"
 facts 8.2.2
 op "$GOOD_MAP"
+
+# What operators write (issue 23): each of these once rejected the file.
+op "[cliques]
+  mode = map
+  level = PHB
+[map]
+0 = 0000:43:00.0 0000:44:00.0"
+row "an indented key right under its [section] header" injected "clique 0 = hostdev0 0000:43:00.0, hostdev1 0000:44:00.0 (map)"
+op "[cliques]
+mode = map    # the operator's note
+[map]
+0 = 0000:43:00.0 # first GPU
+    0000:44:00.0 ; second GPU"
+row "'#' and ';' comments after a value and on a [map] line" injected "clique 0 = hostdev0 0000:43:00.0, hostdev1 0000:44:00.0 (map)"
+op "[CLIQUES]
+Mode = map
+[MAP]
+0 = 0000:43:00.0 0000:44:00.0"
+row "[MAP] and Mode = (names in any case)" injected "clique 0 = hostdev0 0000:43:00.0, hostdev1 0000:44:00.0 (map)"
+op "[cliques]
+mode = off
+mode = map
+[map]
+0 = 0000:43:00.0 0000:44:00.0"
+row "a key written twice: warns, the last value wins" injected "qemu-p2p.conf:5: 'mode' set again; the last value wins"
+op "$GOOD_MAP 0000:4g:00.0"
+row "a malformed address: the hint names the wrong part" unchanged "'0000:4g:00.0' is not a PCI address: bus '4g' is not a hex number"
+op "$GOOD_MAP 10000:05:00.0"
+row "a VMD domain address (10000:05:00.0) is an address" injected "clique 0 = hostdev0 0000:43:00.0, hostdev1 0000:44:00.0 (map)"
+op "$GOOD_MAP"
+row "-readconfig: its devices are not seen, said once" injected "devices in /etc/pve-q35.cfg are not seen (-readconfig)" \
+	-readconfig /etc/pve-q35.cfg "${ARGS[@]}"
+
+# A FIFO, a socket, a character device (/dev/zero's, /dev/tty's numbers)
+# or a directory where the wrapper reads a file: refused without blocking,
+# one line says why, QEMU starts (a hang is killed after 10 s and fails).
+special() { # special KIND PATH
+	rm -rf "$2"
+	case $1 in
+	FIFO) mkfifo -m 644 "$2" ;;
+	socket) python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$2" ;;
+	"character device 1:5") mknod -m 644 "$2" c 1 5 ;;
+	"character device 5:0") mknod -m 644 "$2" c 5 0 ;;
+	directory) mkdir -m 755 "$2" ;;
+	esac
+}
+ATTRS=$TMP/sys/bus/pci/devices/0000:44:00.0
+cp "$TMP/etc/qemu-p2p.conf" "$TMP/op.saved"; cp "$TMP/etc/qemu-p2p.d/host.conf" "$TMP/host.saved"
+cp "$ATTRS/class" "$TMP/class.saved"; cp "$ATTRS/vendor" "$TMP/vendor.saved"
+for kind in FIFO socket "character device 1:5" "character device 5:0" directory; do
+	if [ "$kind" != FIFO ] && [ "$kind" != directory ] && [ "$(id -u)" != 0 ]; then
+		skip "a $kind as a configuration file" "mknod and this socket need root"; continue
+	fi
+	special "$kind" "$TMP/etc/qemu-p2p.conf"
+	row "a $kind as the operator file" unchanged "qemu-p2p.conf: not a regular file; file ignored"
+	rm -f "$RECORD".*
+	timeout 10 "$W" -version 2> "$TMP/log"; rc=$?
+	check "a $kind as the operator file: the -version probe returns and reaches QEMU" \
+		sh -c "[ $rc -ne 124 ] && [ \"\$(tr '\0' ' ' < '$RECORD.args')\" = '-version ' ]"
+	timeout 10 "$CLI" doctor --sysfs "$TMP/sys" > "$TMP/out" 2>&1
+	check "a $kind as the operator file: doctor returns and says so" contains "$TMP/out" "not a regular file"
+	rm -rf "$TMP/etc/qemu-p2p.conf"; cp "$TMP/op.saved" "$TMP/etc/qemu-p2p.conf"
+	special "$kind" "$TMP/nvsmi.txt"
+	timeout 10 "$CLI" plan --sysfs "$TMP/sys" --from-nvidia-smi "$TMP/nvsmi.txt" > "$TMP/out" 2>&1
+	check "a $kind given to plan --from-nvidia-smi: refused, not read" contains "$TMP/out" "nvsmi.txt: not a regular file"
+	rm -rf "$TMP/nvsmi.txt"
+	special "$kind" "$TMP/etc/qemu-p2p.d/host.conf"
+	row "a $kind as the host file" unchanged "host.conf: not a regular file; file ignored"
+	rm -rf "$TMP/etc/qemu-p2p.d/host.conf"; cp "$TMP/host.saved" "$TMP/etc/qemu-p2p.d/host.conf"
+	for attr in class vendor; do
+		special "$kind" "$ATTRS/$attr"
+		row "a $kind as a GPU's sysfs $attr" unchanged "hostdev1 0000:44:00.0 ("
+		check "a $kind as a GPU's sysfs $attr: the log says it is not a regular file" \
+			contains "$TMP/log" "not a regular file"
+		rm -rf "$ATTRS/$attr"; cp "$TMP/$attr.saved" "$ATTRS/$attr"
+	done
+done
 
 # Sizes and shapes of argv (issue 5's matrix).
 mapfile -t MANY < <(yes -- '-S' | head -n 100000)

@@ -66,6 +66,51 @@ static void test_bad_values(void **state)
 	expect_error("just words\n", "t.conf:1:");
 }
 
+/* What operators write (issue 23): an indented key right under a header,
+ * '#' comments after a value, names in any case, a key written twice. */
+static void test_dialect(void **state)
+{
+	struct conf_file f = parse("[Cliques]\n  Mode = map   # our GPUs\n  level = PHB\n"
+				   "exclude = a b # not c\n  d\n\n[MAP]\n0 = 05:00.0 # first\n    06:00.0 ; second\n"
+				   "7 = 10000:05:00.0\n[log]\ntarget = both # a comment\n",
+				   false);
+
+	assert_null(f.error);
+	assert_int_equal(f.mode, MODE_MAP);
+	assert_int_equal(f.level, LINK_PHB);
+	assert_int_equal(f.n_exclude, 3); /* a b, then d on the continuation */
+	assert_string_equal(f.exclude[2], "d");
+	assert_int_equal(f.n_map, 3);
+	assert_int_equal(f.map[1].addr.bus, 6);
+	assert_int_equal(f.map[2].addr.domain, 0x10000); /* a VMD domain (sysfsdev) */
+	assert_int_equal(f.n_warnings, 0);
+	conf_file_free(&f);
+	/* '#' inside a word is not a comment: the whole value is checked. */
+	expect_error("[log]\ntarget = both#x\n", "t.conf:2: target = both#x");
+
+	f = parse("[cliques]\nmode = map\nmode = off\nexclude = a b\nexclude = c\n[map]\n0 = 05:00.0\n0 = 06:00.0\n", false);
+	assert_null(f.error);
+	assert_int_equal(f.mode, MODE_OFF);
+	assert_int_equal(f.n_exclude, 1); /* the last value wins, lists too */
+	assert_string_equal(f.exclude[0], "c");
+	assert_int_equal(f.n_map, 2);
+	assert_int_equal(f.n_warnings, 3);
+	assert_string_equal(f.warnings[0], "t.conf:3: 'mode' set again; the last value wins");
+	assert_string_equal(f.warnings[1], "t.conf:5: 'exclude' set again; the last value wins");
+	assert_string_equal(f.warnings[2], "t.conf:8: [map] label 0 set again; its addresses join the same group");
+	conf_file_free(&f);
+}
+
+/* The hint names the part of the address the operator got wrong, in the
+ * form they wrote; never an example that reads like another device. */
+static void test_address_hints(void **state)
+{
+	expect_error("[map]\n0 = 0000:4g:00.0\n", "'0000:4g:00.0' is not a PCI address: bus '4g' is not a hex number");
+	expect_error("[map]\n0 = 0000:05:00\n", "no function: write 0000:05:00.F");
+	expect_error("[map]\n0 = 05:20.0\n", "slot 20 is above 1f");
+	expect_error("[map]\n0 = 05:00.9\n", "function 9 is above 7");
+}
+
 static void test_long_line(void **state)
 {
 	char text[400] = "[map]\n0 = ";
@@ -169,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_values),         cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_long_line),      cmocka_unit_test(test_unknown_key_warns),
 		cmocka_unit_test(test_files_and_precedence), cmocka_unit_test(test_host_path),
+		cmocka_unit_test(test_dialect),        cmocka_unit_test(test_address_hints),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
