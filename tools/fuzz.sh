@@ -34,6 +34,11 @@ while IFS= read -r dev; do
 	n=$((n + 1)); printf -- '-name\0guest=vm\0-device\0%s\0-device\0{"driver":"vfio-pci","host":"0000:04:00.0"}' "$dev" > "$seed/t$n"
 done
 printf -- '-device\0vfio-pci,host=03:00.0,id=a,\0-device\0vfio-pci,host=0000:04:00.0' > "$seed/legacy"
+# Whole command lines libvirt and Proxmox generated (tests/fixtures/thirdparty).
+find "$src/tests/fixtures/thirdparty" -name '*.args' -o -name '*.cmd' | while IFS= read -r f; do
+	python3 -c 'import shlex, sys; sys.stdout.write("\0".join(shlex.split(open(sys.argv[1]).read().replace("\\\n", " "))[1:]))' \
+		"$f" > "$seed/thirdparty-$(echo "${f#"$src"/tests/fixtures/thirdparty/}" | tr / -)"
+done
 printf -- '-device\0{"driver":"vfio-pci","host":"0000:03:00.0","id":"hostdev0"}\0-device\0{ "driver" : "vfio-pci", "host": "04:00.0" }' > "$seed/json"
 cseed=$work/seed-config; mkdir -p "$cseed"
 i=0; for f in "$src"/examples/*.conf "$work"/etc/qemu-p2p.conf "$work"/etc/qemu-p2p.d/host.conf; do
