@@ -3,7 +3,7 @@
 #ifndef QP2P_COMMANDS_H
 #define QP2P_COMMANDS_H
 
-#define EXIT_USAGE 64
+#include "cliout.h" /* EXIT_USAGE */
 
 int cmd_refresh(int argc, char **argv);
 int cmd_rewrite(int argc, char **argv);

@@ -28,17 +28,6 @@ const char *cli_config_path(const char *opt)
 	return env && env[0] ? env : CONFIG_DEFAULT_PATH;
 }
 
-int cli_open_root(const char *opt, const char *dflt, int *fd)
-{
-	const char *env = !strcmp(dflt, SYSFS_DEFAULT_ROOT) ? getenv("QEMU_P2P_SYSFS") : NULL;
-	const char *path = opt ? opt : env && env[0] ? env : dflt;
-	int r = sysfs_open(path, fd);
-
-	if (r < 0)
-		fprintf(stderr, "qemu-p2p: cannot open %s: %s\n", path, strerror(-r));
-	return r;
-}
-
 bool cli_readable_by_vms(const char *path)
 {
 	struct stat st;
@@ -123,22 +112,4 @@ int cli_capture(char *const argv[], char **out, int *status)
 			return -errno;
 	lseek(fd, 0, SEEK_SET);
 	return read_fd(fd, 1 << 20, out, NULL);
-}
-
-void cli_print_json(struct json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
-
-int cli_usage(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "qemu-p2p %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nRun \"qemu-p2p %s --help\" for usage.\n", cmd);
-	return EXIT_USAGE;
 }

@@ -6,15 +6,12 @@
 #include <json.h>
 #include <stdbool.h>
 
+#include "cliout.h"
 #include "config.h"
 #include "util.h"
 
 /* --config, else $QEMU_P2P_CONFIG, else /etc/qemu-p2p.conf (borrowed). */
 const char *cli_config_path(const char *opt);
-
-/* Opens --sysfs (default $QEMU_P2P_SYSFS, else /sys) as a directory;
- * prints why on failure. */
-int cli_open_root(const char *opt, const char *dflt, int *fd);
 
 /* The QEMU the wrapper execs: [qemu] binary; else, when a qemu-system-ARCH
  * on the standard PATH is our wrapper, what that wrapper resolves; else the
@@ -31,10 +28,5 @@ bool cli_is_wrapper(const char *path);
 /* Runs argv, returns its stdout and stderr (owned) and exit status. */
 int cli_capture(char *const argv[], char **out, int *status);
 
-/* Prints one JSON object followed by a newline, then drops it. */
-void cli_print_json(struct json_object *o);
-
-/* A usage error: "qemu-p2p CMD: MSG" and a hint, on stderr. */
-int cli_usage(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 
 #endif

@@ -1,0 +1,34 @@
+/* What every command of qemu-p2p and qemu-p2p-guest shares: the usage
+ * error, JSON on stdout, opening a sysfs or proc root. Messages carry the
+ * program's own name. */
+#ifndef QP2P_CLIOUT_H
+#define QP2P_CLIOUT_H
+
+#include <json.h>
+
+#include "util.h"
+
+#define EXIT_USAGE 64
+
+/* Opens --sysfs (default $QEMU_P2P_SYSFS, else /sys) or another root as a
+ * directory; prints why on failure. */
+int cli_open_root(const char *opt, const char *dflt, int *fd);
+
+/* Prints one JSON object followed by a newline, then drops it. */
+void cli_print_json(struct json_object *o);
+
+/* A usage error: "PROGRAM CMD: MSG" and a hint, on stderr; EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/* PROGRAM COMMAND [OPTIONS]: runs the command named in argv[1] with the
+ * rest; answers -h/--help (with `about` and the table), -V/--version, and a
+ * missing or unknown command (EXIT_USAGE). */
+int cli_dispatch(const struct cli_command *cmds, size_t n, const char *about, int argc, char **argv);
+
+#endif
