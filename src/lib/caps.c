@@ -11,6 +11,7 @@
 #include "caps.h"
 
 #include <errno.h>
+#include <string.h>
 
 #define CFG_STD_SIZE 256
 #define PCI_STATUS 0x06
@@ -85,6 +86,27 @@ int caps_find(const uint8_t *config, size_t len, uint8_t id)
 	for (int i = 0; i < n; i++)
 		if (config[offs[i]] == id)
 			return offs[i];
+	return n < 0 ? n : 0;
+}
+
+#define CAP_ID_VENDOR 0x09
+
+int caps_p2p_clique(const uint8_t *config, size_t len, int *id)
+{
+	uint8_t offs[48];
+	int n;
+
+	if (len < CFG_STD_SIZE)
+		return -ENODATA;
+	n = chain(config, offs);
+	for (int i = 0; i < n; i++) {
+		const uint8_t *c = config + offs[i];
+
+		if (c[0] == CAP_ID_VENDOR && offs[i] + 8 <= CFG_STD_SIZE && c[2] == 8 && !memcmp(c + 3, "P2P", 3)) {
+			*id = (c[6] >> 3) & 0x0f;
+			return 1;
+		}
+	}
 	return n < 0 ? n : 0;
 }
 

@@ -22,6 +22,14 @@ int caps_find(const uint8_t *config, size_t len, uint8_t id);
  * bytes, root only), 0 if none or unreadable. */
 int caps_find_ext(const uint8_t *config, size_t len, uint16_t id);
 
+/* The clique capability QEMU adds (x-nv-gpudirect-clique), as the guest
+ * sees it: vendor-specific (ID 0x09), length 8, signature "P2P", the id in
+ * bits 3..6 of byte 6. Matched by signature: virtio devices carry other
+ * 0x09 capabilities. Returns 1 with *id set, 0 when there is none,
+ * -ENODATA when config holds fewer than 256 bytes (unprivileged read),
+ * -EINVAL when the list is malformed. */
+int caps_p2p_clique(const uint8_t *config, size_t len, int *id);
+
 /* ACS (extended capability 0x000D) control bits that send peer-to-peer
  * traffic up through the root complex: P2P Request Redirect, Completion
  * Redirect, Egress Control. */

@@ -66,6 +66,17 @@ int sysfs_read_hex(int root, const struct pci_addr *a, const char *attr, unsigne
 	return 0;
 }
 
+int sysfs_read_str(int root, const struct pci_addr *a, const char *attr, char *buf, size_t size)
+{
+	_cleanup_free_ char *s = NULL;
+	int r = read_attr(root, a, attr, &s);
+
+	if (r < 0)
+		return r;
+	snprintf(buf, size, "%.*s", (int)strcspn(s, "\n"), s);
+	return 0;
+}
+
 int sysfs_read_long(int root, const struct pci_addr *a, const char *attr, long *out)
 {
 	_cleanup_free_ char *s = NULL;

@@ -18,6 +18,9 @@ int sysfs_open(const char *root, int *dirfd);
 /* A hex attribute such as vendor, device or class ("0x10de\n"). */
 int sysfs_read_hex(int root, const struct pci_addr *a, const char *attr, unsigned long *out);
 
+/* A text attribute such as max_link_speed, without its newline. */
+int sysfs_read_str(int root, const struct pci_addr *a, const char *attr, char *buf, size_t size);
+
 /* A decimal attribute such as numa_node ("-1\n"). */
 int sysfs_read_long(int root, const struct pci_addr *a, const char *attr, long *out);
 

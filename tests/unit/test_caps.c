@@ -73,6 +73,28 @@ static void test_unreadable_and_malformed(void **state)
 	assert_int_equal(caps_c8_free(c, 256), 1);
 }
 
+/* The guest's view: the bytes the VFIO lab read back from QEMU (FACTS §6),
+ * last in a list that has five other vendor capabilities (virtio). */
+static void test_p2p_clique(void **state)
+{
+	uint8_t c[256], offs[] = { 0x98, 0x84, 0x70, 0x60, 0x50, 0x40, 0xc8 }, ids[] = { 0x11, 9, 9, 9, 9, 9, 9 };
+	static const uint8_t cap[8] = { 0x09, 0x00, 0x08, 'P', '2', 'P', 0x28, 0x00 };
+	int id = -1;
+
+	make(c, offs, ids, 7);
+	memcpy(c + 0xc8, cap, sizeof(cap));
+	assert_int_equal(caps_p2p_clique(c, 256, &id), 1);
+	assert_int_equal(id, 5);
+	c[0xce] = 15 << 3;
+	assert_int_equal(caps_p2p_clique(c, 256, &id), 1);
+	assert_int_equal(id, 15);
+	assert_int_equal(caps_p2p_clique(c, 64, &id), -ENODATA); /* unprivileged */
+	c[0xcb] = 'Q'; /* another vendor capability: no clique */
+	assert_int_equal(caps_p2p_clique(c, 256, &id), 0);
+	make(c, NULL, NULL, 0);
+	assert_int_equal(caps_p2p_clique(c, 256, &id), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -81,6 +103,7 @@ int main(void)
 		cmocka_unit_test(test_virtio_behind_root_port_is_taken),
 		cmocka_unit_test(test_last_generic_cap_reaches_end),
 		cmocka_unit_test(test_unreadable_and_malformed),
+		cmocka_unit_test(test_p2p_clique),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
