@@ -20,7 +20,16 @@ for o in $("$QP2P_BUILD/src/p2pbench/p2pbench" --help | grep -E '^ +-' | grep -o
 	grep -qF -- "*$o*" "$QP2P_SRC/doc/p2pbench.1.scd" || missing="$missing $o"
 done
 check "p2pbench: every --help option is in p2pbench(1)${missing:+ (missing:$missing)}" [ -z "$missing" ]
-for p in qemu-p2p.8 qemu-p2p-wrap.8 qemu-p2p.conf.5 p2pbench.1; do
+GUEST=$QP2P_BUILD/src/guest/qemu-p2p-guest
+for c in $("$GUEST" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } /^$/ { on = 0 }'); do
+	missing=""
+	for o in $("$GUEST" "$c" --help | grep -E '^ +-' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+		case $o in --help) continue ;; esac
+		grep -qF -- "*$o*" "$QP2P_SRC/doc/qemu-p2p-guest.1.scd" || missing="$missing $o"
+	done
+	check "qemu-p2p-guest $c: every --help option is in qemu-p2p-guest(1)${missing:+ (missing:$missing)}" [ -z "$missing" ]
+done
+for p in qemu-p2p.8 qemu-p2p-wrap.8 qemu-p2p.conf.5 p2pbench.1 qemu-p2p-guest.1; do
 	if [ -f "$QP2P_BUILD/doc/$p" ]; then
 		check "$p: built by scdoc and renders" sh -c "man -l '$QP2P_BUILD/doc/$p' 2> /dev/null | grep -q NAME"
 	else

@@ -5,6 +5,9 @@
  * Switches (environment):
  *   FAKECUDA_DEVICES=N      GPUs (default 2; 0 = the driver sees none)
  *   FAKECUDA_NO_PEER=1      no pair can access its peer
+ *   FAKECUDA_PEERS=0-1,2-3  only these pairs can (as a driver honouring
+ *                           cliques 0,0,1,1 would)
+ *   FAKECUDA_BUSIDS=A,B,... the PCI bus id of each GPU (default 0000:1N:00.0)
  *   FAKECUDA_FAIL_ALLOC=1   cuMemAlloc fails (out of memory)
  *   FAKECUDA_MIRROR=1       writes over the peer mapping land in a private
  *                           copy, not in the owner's memory (the GeForce
@@ -90,21 +93,50 @@ static CUresult cuGetErrorString(CUresult r, const char **s)
 static CUresult cuDeviceGetCount(int *n) { *n = ndev(); return OK; }
 static CUresult cuDeviceGet(int *d, int i) { if (i >= ndev()) return E_INVALID; *d = i; return OK; }
 static CUresult cuDeviceGetName(char *s, int len, int d) { strncpy(s, "Fake GPU", (size_t)len); (void)d; return OK; }
+/* The n-th comma-separated item of an environment list, or NULL. */
+static const char *item(const char *name, int n, char *buf, size_t size)
+{
+	const char *p = getenv(name);
+
+	for (; p && n > 0; n--)
+		p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+	if (!p)
+		return NULL;
+	snprintf(buf, size, "%.*s", (int)strcspn(p, ","), p);
+	return buf;
+}
+
+static bool peer_ok(int a, int b)
+{
+	char want[16], pair[16];
+
+	if (a == b || env_int("FAKECUDA_NO_PEER", 0))
+		return false;
+	if (!getenv("FAKECUDA_PEERS"))
+		return true;
+	snprintf(want, sizeof(want), "%d-%d", a < b ? a : b, a < b ? b : a);
+	for (int i = 0; item("FAKECUDA_PEERS", i, pair, sizeof(pair)); i++)
+		if (!strcmp(pair, want))
+			return true;
+	return false;
+}
+
 static CUresult cuDeviceGetPCIBusId(char *s, int len, int d)
 {
 	char b[32];
 
-	snprintf(b, sizeof(b), "0000:%02x:00.0", 0x10 + d);
+	if (!item("FAKECUDA_BUSIDS", d, b, sizeof(b)))
+		snprintf(b, sizeof(b), "0000:%02x:00.0", 0x10 + d);
 	strncpy(s, b, (size_t)len);
 	return OK;
 }
 static CUresult cuDevicePrimaryCtxRetain(struct ctx **c, int d) { ctxs[d].dev = d; *c = &ctxs[d]; return OK; }
 static CUresult cuDevicePrimaryCtxRelease(int d) { (void)d; return OK; }
 static CUresult cuCtxSetCurrent(struct ctx *c) { current = c ? c->dev : -1; return OK; }
-static CUresult cuDeviceCanAccessPeer(int *can, int a, int b) { *can = a != b && !env_int("FAKECUDA_NO_PEER", 0); return OK; }
+static CUresult cuDeviceCanAccessPeer(int *can, int a, int b) { *can = peer_ok(a, b); return OK; }
 static CUresult cuDeviceGetP2PAttribute(int *v, int attr, int a, int b)
 {
-	int can = a != b && !env_int("FAKECUDA_NO_PEER", 0);
+	int can = peer_ok(a, b);
 
 	*v = attr == 1 ? 0 : attr == 2 ? can : attr == 3 ? can : 0;
 	return OK;
@@ -112,7 +144,7 @@ static CUresult cuDeviceGetP2PAttribute(int *v, int attr, int a, int b)
 static CUresult cuCtxEnablePeerAccess(struct ctx *c, unsigned f)
 {
 	(void)f;
-	if (env_int("FAKECUDA_NO_PEER", 0))
+	if (!peer_ok(current, c->dev))
 		return E_INVALID;
 	if (peer[current][c->dev])
 		return E_ALREADY;

@@ -1,0 +1,19 @@
+/* qemu-p2p-guest: the guest half. Runs inside a VM whose GPUs qemu-p2p gave
+ * cliques: shows them, writes the NCCL topology that makes NCCL take the
+ * P2P path they open, and checks that the driver grants what they promise.
+ * A table of subcommands, one file each. */
+#include "commands.h"
+
+static const struct cli_command commands[] = {
+	{ "cliques", cmd_cliques, "the GPUs of this VM and the clique id each got (config space; root)" },
+	{ "nccl-topo", cmd_nccl_topo, "write the NCCL topology: each clique's GPUs under one PCIe switch" },
+	{ "check", cmd_check, "compare cliques with the P2P access the NVIDIA driver grants, pair by pair" },
+};
+
+int main(int argc, char **argv)
+{
+	return cli_dispatch(commands, ARRAY_SIZE(commands),
+			    "Inside a VM: the GPUDirect P2P cliques QEMU gave its GPUs, and what NCCL and the\n"
+			    "NVIDIA driver make of them.",
+			    argc, argv);
+}

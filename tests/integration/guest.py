@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""qemu-p2p-guest on guest sysfs trees (tests/fixtures/guest) whose config
+space holds the bytes the VFIO lab reads back from QEMU: cliques (text,
+JSON, unprivileged), the NCCL topology (read with the rules of NCCL's own
+XML reader, src/graph/xml.cc: then which GPUs share a switch, bus ids,
+NUMA nodes and CPU maps, a NIC beside its GPU, the report), and check
+against the libcuda test double. Prints TAP."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+BUILD = os.environ["QP2P_BUILD"]
+SRC = os.environ["QP2P_SRC"]
+GUEST = os.path.join(BUILD, "src/guest/qemu-p2p-guest")
+FIXTURES = os.path.join(SRC, "tests/fixtures/guest")
+
+n_tests = n_failed = 0
+
+
+def tap(ok, desc, diag=""):
+    global n_tests, n_failed
+    n_tests += 1
+    n_failed += not ok
+    print(f"{'ok' if ok else 'not ok'} {n_tests} - {desc}")
+    if diag and not ok:
+        print("\n".join("# " + line for line in str(diag).splitlines()))
+
+
+def skip(desc, why):
+    global n_tests
+    n_tests += 1
+    print(f"ok {n_tests} - {desc} # SKIP {why}")
+
+
+def run(*args, env=None):
+    r = subprocess.run([GUEST] + list(args), capture_output=True, text=True, env=dict(os.environ, **(env or {})))
+    return r.returncode, r.stdout, r.stderr
+
+
+class NcclXmlError(Exception):
+    pass
+
+
+class NcclXml:
+    """NCCL's topology reader, from its rules: nodes separated by ' ', '\\n'
+    or '\\r' only; a name ends at ' ', '>', '/' or a newline; attributes are
+    ' key="value"', one space each; '<!-- -->' comments; '/>' or '>';
+    '</name>' closes; only <system> at the top, version 1; inside it
+    <cpu>, then <pci> (holding <pci>, <gpu>, <nic>, <pcilink>)."""
+    CHILDREN = {None: {"system"}, "system": {"cpu"}, "cpu": {"pci", "nic"}, "pci": {"pci", "gpu", "nic", "pcilink"}}
+
+    def __init__(self, text):
+        self.s, self.i = text, 0
+
+    def char(self):
+        if self.i >= len(self.s):
+            raise NcclXmlError("unexpected end")
+        c = self.s[self.i]
+        self.i += 1
+        return c
+
+    def token(self):
+        name = ""
+        while True:
+            c = self.char()
+            if c == "=":
+                return name, self.value()
+            if c in " >/\n\r":
+                return name, c
+            name += c
+
+    def value(self):
+        q = self.char()
+        if q not in "\"'":
+            raise NcclXmlError("a value without quotes")
+        v = ""
+        while (c := self.char()) != q:
+            v += c
+        return v, self.char()
+
+    def node(self):
+        c = " "
+        while c in " \n\r":
+            if self.i >= len(self.s):
+                return None
+            c = self.char()
+        if c != "<":
+            raise NcclXmlError(f"expected '<', got {c!r} at {self.i}")
+        name, last = self.token()
+        if name.startswith("!--"):
+            end = self.s.find("-->", self.i - 1)
+            if end < 0:
+                raise NcclXmlError("unterminated comment")
+            self.i = end + 3
+            return self.node()
+        if name == "" and last == "/":
+            name, last = self.token()
+            if last != ">":
+                raise NcclXmlError(f"bad closing tag {name}")
+            return {"close": name}
+        attrs = {}
+        while last == " ":
+            key, rest = self.token()
+            if not isinstance(rest, tuple):
+                raise NcclXmlError(f"attribute {key!r} of <{name}> has no value (two spaces?)")
+            attrs[key], last = rest
+        single = last == "/"
+        if single:
+            _, last = self.token()
+        if last != ">":
+            raise NcclXmlError(f"<{name}>: expected '>', got {last!r}")
+        return {"name": name, "attrs": attrs, "single": single, "subs": []}
+
+    def load(self, head=None):
+        subs = []
+        while True:
+            n = self.node()
+            if n is None:
+                if head:
+                    raise NcclXmlError(f"<{head['name']}> not closed")
+                return subs
+            if "close" in n:
+                if not head or n["close"] != head["name"]:
+                    raise NcclXmlError(f"</{n['close']}> closes nothing open")
+                return subs
+            if n["name"] not in self.CHILDREN.get(head["name"] if head else None, set()):
+                raise NcclXmlError(f"<{n['name']}> is not read inside <{head['name'] if head else 'top'}>")
+            if not n["single"]:
+                n["subs"] = self.load(n)
+            subs.append(n)
+
+
+def load_xml(path):
+    top = NcclXml(open(path).read()).load()
+    if len(top) != 1 or top[0]["attrs"].get("version") != "1":
+        raise NcclXmlError("one <system version=\"1\"> expected")
+    return top[0]
+
+
+def switches(system):
+    """[(numaid, affinity, switch attrs, [member attrs])]"""
+    out = []
+    for cpu in system["subs"]:
+        for sw in cpu["subs"]:
+            out.append((cpu["attrs"].get("numaid"), cpu["attrs"].get("affinity"), sw["attrs"],
+                        [m["attrs"] for m in sw["subs"]]))
+    return out
+
+
+def tree(tmp, name):
+    out = os.path.join(tmp, name)
+    if not os.path.isdir(out):
+        subprocess.run([sys.executable, os.environ["MKHOST"], os.path.join(FIXTURES, name + ".host"), out], check=True)
+    return out
+
+
+def test_cliques(tmp):
+    rc, out, _ = run("cliques", "--sysfs", tree(tmp, "two-cliques"))
+    rows = [line.split() for line in out.splitlines() if line[:1].isdigit()]
+    tap(rc == 0 and [(r[1], r[3]) for r in rows] == [("0000:01:00.0", "0"), ("0000:02:00.0", "1"),
+                                                     ("0000:03:00.0", "0"), ("0000:04:00.0", "1")],
+        "cliques: two cliques of two, ids as QEMU wrote them into config space", out)
+    rc, out, _ = run("cliques", "--sysfs", tree(tmp, "eight-in-two"), "--json")
+    d = json.loads(out)
+    tap(rc == 0 and list(d)[0] == "version" and [g["clique"] for g in d["gpus"]] == [0] * 4 + [1] * 4
+        and [g["numa_node"] for g in d["gpus"]] == [0] * 4 + [1] * 4 and d["nics"][0]["vendor_id"] == 0x15b3,
+        "cliques --json: 8 GPUs in 2 cliques of 4 (capability at 0xD4), NUMA nodes, the ConnectX", out)
+    rc, out, _ = run("cliques", "--sysfs", tree(tmp, "one-without"))
+    tap(rc == 0 and out.splitlines()[3].split()[-1] == "none", "cliques: a GPU without the capability: none", out)
+    rc, out, _ = run("cliques", "--sysfs", tree(tmp, "unprivileged"))
+    tap(rc == 1 and "unknown (needs root)" in out and "run qemu-p2p-guest cliques as root" in out,
+        "cliques on 64 bytes of config space (unprivileged): unknown, says to run as root, exit 1", out)
+
+
+def test_nccl_topo(tmp):
+    xml = os.path.join(tmp, "eight.xml")
+    rc, out, err = run("nccl-topo", "--sysfs", tree(tmp, "eight-in-two"), "-o", xml, "--nic-with",
+                       "0000:02:00.0=0000:09:00.0")
+    try:
+        sw = switches(load_xml(xml))
+        tap(True, "nccl-topo: the file reads with the rules of NCCL's XML reader")
+    except (NcclXmlError, OSError) as e:
+        tap(False, "nccl-topo: the file reads with the rules of NCCL's XML reader", f"{e}\n{out}{err}")
+        return
+    members = [sorted(m["busid"] for m in s[3]) for s in sw]
+    tap(rc == 0 and members == [["0000:01:00.0", "0000:02:00.0", "0000:03:00.0", "0000:04:00.0", "0000:09:00.0"],
+                                ["0000:05:00.0", "0000:06:00.0", "0000:07:00.0", "0000:08:00.0"]],
+        "nccl-topo: each clique's GPUs under one switch, with their real bus ids; the NIC beside its GPU", members)
+    tap([(s[0], s[1]) for s in sw] == [("0", "0000ffff"), ("1", "ffff0000")],
+        "nccl-topo: each switch on its GPUs' NUMA node, with that node's CPU map", sw)
+    tap(all(s[2]["class"] == "0x060400" and s[2]["busid"].startswith("ffff:") and s[2]["link_width"] == "16"
+            and s[2]["link_speed"] == "32.0 GT/s PCIe" for s in sw)
+        and all(m["class"] in ("0x030200", "0x020700") for s in sw for m in s[3]),
+        "nccl-topo: synthetic switches (class 0x060400, domain ffff) carry link speed and width", sw)
+    tap("0000:01:00.0-0000:02:00.0     0/0       PHB  no P2P (staged)   PIX: P2P" in out
+        and "0000:04:00.0-0000:05:00.0     0/1       PHB  no P2P (staged)   unchanged: no common clique" in out,
+        "nccl-topo: the report says NCCL refuses today (PHB above PXB) and what the file changes", out)
+
+    rc, out, err = run("nccl-topo", "--sysfs", tree(tmp, "one-without"), "-o", "-")
+    sw = switches(NcclXml(out).load()[0]) if rc == 0 else []
+    tap(rc == 0 and [sorted(m["busid"] for m in s[3]) for s in sw] == [["0000:01:00.0", "0000:02:00.0"]]
+        and "0000:03:00.0" not in out and "unchanged: no common clique" in err,
+        "nccl-topo -o -: the GPU without a clique stays where it is (not in the file); report on stderr", out + err)
+    rc, out, err = run("nccl-topo", "--sysfs", tree(tmp, "clique-of-2"), "-o", "-", "--nic-with",
+                       "0000:01:00.0=0000:09:00.0")
+    tap(rc == 1 and "no network function at 0000:09:00.0 in this VM" in err, "--nic-with a NIC the VM lacks: says so", err)
+    rc, _, err = run("nccl-topo", "--sysfs", tree(tmp, "clique-of-2"), "--nic-with", "0000:01:00.0")
+    tap(rc == 64 and "write GPU=NIC" in err, "--nic-with without '=': usage error 64", err)
+    rc, _, err = run("nccl-topo", "--sysfs", tree(tmp, "unprivileged"), "-o", "-")
+    tap(rc == 1 and "run it as root" in err, "nccl-topo unprivileged: refuses to guess, says to run as root", err)
+    default_path(tmp)
+
+
+def default_path(tmp):
+    """Without -o the file lands where NCCL looks (checked in a private
+    mount namespace, over a tmpfs /run)."""
+    if os.geteuid() != 0 or subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode:
+        skip("nccl-topo writes /var/run/nvidia-topologyd/virtualTopology.xml by default", "needs root and unshare")
+        return
+    script = (f"mount -t tmpfs tmpfs /run && '{GUEST}' nccl-topo -q --sysfs '{tree(tmp, 'clique-of-2')}' && "
+              "cat /var/run/nvidia-topologyd/virtualTopology.xml")
+    r = subprocess.run(["unshare", "--mount", "sh", "-c", script], capture_output=True, text=True)
+    tap(r.returncode == 0 and '<pci busid="0000:02:00.0"' in r.stdout,
+        "nccl-topo writes /var/run/nvidia-topologyd/virtualTopology.xml by default (NCCL's own default)",
+        r.stdout + r.stderr)
+
+
+def test_check(tmp):
+    proc = os.path.join(tmp, "proc")
+    os.makedirs(proc, exist_ok=True)
+    buses = "0000:01:00.0,0000:02:00.0,0000:03:00.0,0000:04:00.0"
+    cuda = {"LD_LIBRARY_PATH": os.path.join(BUILD, "tests"), "FAKECUDA_DEVICES": "4", "FAKECUDA_BUSIDS": buses}
+    cpuinfo = os.path.join(proc, "cpuinfo")
+    open(cpuinfo, "w").write("flags\t\t: fpu vme hypervisor lahf_lm\n")
+    sysfs = tree(tmp, "two-cliques")
+    rc, out, _ = run("check", "--sysfs", sysfs, "--proc", proc, env=dict(cuda, FAKECUDA_PEERS="0-2,1-3"))
+    tap(rc == 0 and out.count("granted: P2P, as the clique says") == 2 and out.count("none expected: different cliques") == 4,
+        "check: the driver grants P2P within each clique only: exit 0", out)
+    rc, out, _ = run("check", "--sysfs", sysfs, "--proc", proc, "--json", env=dict(cuda, FAKECUDA_NO_PEER="1"))
+    d = json.loads(out)
+    tap(rc == 1 and d["lost"] == 2 and d["hypervisor"] and "does not honour cliques" in d["pairs"][1]["why"],
+        "check: cliques set, the driver refuses: LOST, exit 1 (JSON)", out)
+    open(cpuinfo, "w").write("flags\t\t: fpu vme lahf_lm\n")
+    rc, out, _ = run("check", "--sysfs", sysfs, "--proc", proc, env=dict(cuda, FAKECUDA_NO_PEER="1"))
+    tap(rc == 1 and "the guest sees no hypervisor (-cpu kvm=off" in out,
+        "check: no hypervisor flag: names KVM hidden as the cause", out)
+    rc, out, _ = run("check", "--sysfs", tree(tmp, "one-without"), "--proc", proc,
+                     env=dict(cuda, FAKECUDA_DEVICES="3", FAKECUDA_PEERS="0-1"))
+    tap(rc == 0 and "0/-       no P2P   none expected: a GPU without a clique" in out,
+        "check: a GPU without a clique: none expected", out)
+    rc, _, err = run("check", "--sysfs", sysfs, "--proc", proc, env={"LD_LIBRARY_PATH": "/nonexistent"})
+    tap(rc == 2 and "no NVIDIA driver: cannot load libcuda.so.1" in err, "check without a driver: exit 2", err)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        test_cliques(tmp)
+        test_nccl_topo(tmp)
+        test_check(tmp)
+    print(f"1..{n_tests}")
+    sys.exit(1 if n_failed else 0)
+
+
+if __name__ == "__main__":
+    main()
