@@ -26,6 +26,11 @@ check "dpkg-buildpackage builds the .deb" [ -n "$DEB" ]
 [ -n "$DEB" ] || { diag "$(tail -n 20 "$TMP/build.log")"; done_testing; exit 1; }
 check "the package ships no /etc/qemu-p2p.conf (never a conffile prompt)" sh -c "! dpkg -c '$DEB' | grep -q 'etc/qemu-p2p.conf'"
 check "the package ships the example configuration under /usr/share/doc" sh -c "dpkg -c '$DEB' | grep -q usr/share/doc/qemu-p2p/examples/qemu-p2p.conf"
+GUEST_DEB=$(ls "$TMP"/qemu-p2p-guest_*_*.deb 2> /dev/null | head -n 1)
+check "the guest package is built from the same source" [ -n "$GUEST_DEB" ]
+check "the guest package holds qemu-p2p-guest, p2pbench, their pages and the boot-time topology unit" sh -c "dpkg -c '$GUEST_DEB' |
+	grep -c -e usr/bin/qemu-p2p-guest -e usr/bin/p2pbench -e man1/qemu-p2p-guest.1 -e man1/p2pbench.1 -e qemu-p2p-guest-topology.service | grep -qx 5"
+check "the host package holds no guest program" sh -c "! dpkg -c '$DEB' | grep -q -e p2pbench -e qemu-p2p-guest"
 
 dpkg -i "$DEB" > "$TMP/dpkg-i.log" 2>&1
 check "dpkg -i installs it" sh -c "dpkg-query -W -f '\${Status}' qemu-p2p | grep -qx 'install ok installed'"
@@ -72,6 +77,14 @@ check "dpkg -r: the operator's file stays" [ -f /etc/qemu-p2p.conf ]
 dpkg -P qemu-p2p > "$TMP/dpkg-p.log" 2>&1
 left=$(find /etc /usr /var/lib -xdev -name '*qemu-p2p*' 2> /dev/null | grep -v '^/etc/qemu-p2p.conf$')
 check "dpkg -P: nothing of ours left but the operator's file${left:+ (left: $left)}" [ -z "$left" ]
+
+dpkg -i "$GUEST_DEB" > "$TMP/dpkg-guest.log" 2>&1
+check "the guest package installs: qemu-p2p-guest --version" sh -c "qemu-p2p-guest --version | grep -q '^qemu-p2p-guest 0.1.0'"
+python3 "$MKHOST" "$QP2P_SRC/tests/fixtures/guest/clique-of-2.host" "$TMP/guest-sys"
+check "the installed qemu-p2p-guest reads a guest tree" sh -c "qemu-p2p-guest cliques --sysfs '$TMP/guest-sys' | grep -q '0000:02:00.0  0     0'"
+check "the boot-time unit is enabled by the package" [ -e /etc/systemd/system/multi-user.target.wants/qemu-p2p-guest-topology.service ]
+dpkg -P qemu-p2p-guest > "$TMP/dpkg-guest-p.log" 2>&1
+check "dpkg -P qemu-p2p-guest: nothing of it left" sh -c "! command -v qemu-p2p-guest && [ ! -e /etc/systemd/system/multi-user.target.wants/qemu-p2p-guest-topology.service ]"
 
 # Debian's python3 (python3-jinja2), not whatever python3 comes first on PATH.
 /usr/bin/python3 "$QP2P_SRC/packaging/kolla/check_render.py" "$QP2P_SRC/packaging/kolla" > "$TMP/kolla" 2>&1
