@@ -4,7 +4,7 @@
 # vfio-pci, refresh host facts, start the inner QEMU (L2) through
 # qemu-p2p-wrap and read the devices' config space back through the PCI
 # configuration ports (qtest). Prints TAP.
-build=$1
+build=$1 kernel=$2 initrd=$3 src=$4
 CLI=$build/src/cli/qemu-p2p
 WRAP=$build/src/wrap/qemu-p2p-wrap
 QEMU=/usr/bin/qemu-system-x86_64
@@ -131,4 +131,23 @@ check "guard: no P2P capability on either device" sh -c "[ -z '$(p2p_cap "$T/cfg
 l2 "$QEMU" -device "$(dev "$A" gpu0 4 ',"x-nv-gpudirect-clique":0')" -device "$(dev "$C" gpu1 5 ',"x-nv-gpudirect-clique":0')"
 diag "the same devices with the property by hand, QEMU's answer: $(head -n 2 "$T/log" | tr '\n' ' ')"
 check "guard: by hand, QEMU refuses to start with the overlap error" grep -q "overlaps existing capability" "$T/log"
+# 4. A Linux guest (L2) on the two devices of one group, started through
+# the wrapper with an id set by hand on one (5): qemu-p2p-guest inside L2
+# reads the capability QEMU put in each device's config space.
+conf "0 = $A $B"
+start=$(date +%s)
+timeout 900 "$WRAP" -machine q35 -accel tcg -m 256 -nodefaults -display none -no-reboot -serial stdio \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 quiet lab.script=$src/tests/lab/guest.sh lab.args=$build" \
+	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+	-device "$(dev "$A" gpu0 4 ',"x-nv-gpudirect-clique":5')" -device "$(dev "$B" gpu1 5)" \
+	< /dev/null > "$T/l2" 2>&1
+rc=$?
+diag "L2 (a Linux guest on TCG inside L1 on TCG): $(($(date +%s) - start)) s, exit $rc" \
+	"wrapper: $(grep -a '^qemu-p2p:' "$T/l2")"
+sed -n '/lab-guest: begin/,/lab-guest: end/p' "$T/l2" | tr -d '\r' | grep -v '^lab-guest' > "$T/cliques.json"
+diag "$(cat "$T/cliques.json")"
+check "L2: qemu-p2p-guest cliques sees both devices with id 5, the id the wrapper gave (JSON)" \
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(sorted(g["clique"] for g in d["gpus"]) != [5, 5])' "$T/cliques.json"
 echo "1..$n"

@@ -56,10 +56,10 @@ for m in "${order[@]}"; do cp "${path[$m]}" "$ir/modules/$m.ko"; echo "$m.ko"; d
 accel=tcg machine=q35
 if [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; then accel=kvm; machine=q35,kernel-irqchip=split; fi
 echo "# lab: $kpkg, ${#order[@]} modules, L1 on $accel; prepared in $((SECONDS - start)) s"
-timeout 600 qemu-system-x86_64 -accel "$accel" -machine "$machine" -cpu max -m 1024 -smp 2 -nodefaults \
+timeout 900 qemu-system-x86_64 -accel "$accel" -machine "$machine" -cpu max -m 1024 -smp 2 -nodefaults \
 	-display none -no-reboot -serial stdio -device intel-iommu,intremap=on \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 intel_iommu=on panic=-1 quiet lab.script=$src/tests/lab/inside.sh lab.args=$build" \
+	-append "console=ttyS0 intel_iommu=on panic=-1 quiet lab.script=$src/tests/lab/inside.sh lab.args=$build,$kroot/boot/vmlinuz-$kver,$work/initrd.gz,$src" \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 	-device virtio-gpu-pci,addr=0x4 -device virtio-gpu-pci,addr=0x5 \
