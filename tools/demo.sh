@@ -46,3 +46,17 @@ xargs -d '\n' "$cli" rewrite --explain --qemu "$demo/qemu-8.2" -- < "$demo/argv"
 echo
 echo "== The -device arguments QEMU gets:"
 grep -F 'vfio-pci' "$demo/argv.new"
+
+echo
+echo "== What the guest sees: qemu-p2p-guest cliques (inside the VM, as root). A model of"
+echo "   the guest: each GPU on a root port of its own, as libvirt places them, carrying"
+echo "   the capability QEMU adds for x-nv-gpudirect-clique (tools/guest-view.py)"
+python3 "$src/tools/guest-view.py" "$demo/argv.new" > "$demo/guest.host"
+python3 "$src/tests/fixtures/mkhost.py" "$demo/guest.host" "$demo/guest-sys"
+"$build/src/guest/qemu-p2p-guest" cliques --sysfs "$demo/guest-sys"
+echo
+echo "== The NCCL topology it writes: qemu-p2p-guest nccl-topo (here to stdout; in the VM"
+echo "   to /var/run/nvidia-topologyd/virtualTopology.xml, read by NCCL >= 2.10.3)"
+"$build/src/guest/qemu-p2p-guest" nccl-topo --sysfs "$demo/guest-sys" -o - 2> "$demo/nccl-report"
+head -n 4 "$demo/nccl-report"
+echo "... $(grep -c 'PHB  no P2P (staged)   PIX: P2P' "$demo/nccl-report") of $(($(wc -l < "$demo/nccl-report") - 2)) pairs: PHB today (NCCL stages through host memory), PIX with the file (P2P)"
