@@ -350,8 +350,8 @@ static void check_config(struct doctor *d, const char *real)
 		add(d, ST_PASS, "facts", NULL, "host facts current for %s (QEMU %s)", real, c->host.version);
 	if (c->mode != MODE_MAP || !c->n_map)
 		return;
-	n_stale = hostplan_by_map(&d->hp, c->map, c->n_map < 256 ? c->n_map : 256, stale);
-	for (size_t i = 0; i < n_stale; i++)
+	n_stale = hostplan_stale_map(&d->hp, c->map, c->n_map, stale, ARRAY_SIZE(stale));
+	for (size_t i = 0; i < n_stale && i < ARRAY_SIZE(stale); i++)
 		sb_addf(&s, "%s%s", i ? ", " : "", pci_addr_format(&stale[i], a));
 	if (n_stale)
 		add(d, ST_WARN, "map", "run qemu-p2p plan --write, or edit the map",
@@ -368,7 +368,7 @@ static void check_level(struct doctor *d)
 	enum link_level level;
 
 	cpu_vendor(d, vendor, sizeof(vendor));
-	level = hostscan_auto_level(d->sysfs, d->hp.gpus, d->hp.n, &why);
+	level = hostplan_auto_level(d->hp.gpus, d->hp.n, &why);
 	add(d, ST_INFO, "level", "qemu-p2p plan shows the groups; nvidia-smi topo -p2p r on bare metal beats the guess",
 	    "CPU %s; plan's auto level is %s: %s", vendor, link_level_name(level), why);
 }
@@ -446,7 +446,7 @@ int cmd_doctor(int argc, char **argv)
 		cli_real_qemu(&d.cfg, RESOLVE_DEFAULT_ARCH, &real, &e);
 	check_iommu(&d);
 	check_binding(&d);
-	hostplan_effective(&d.hp, d.sysfs, &d.cfg);
+	hostplan_effective(&d.hp, &d.cfg);
 	check_acs(&d);
 	check_vms(&d);
 	check_qemu_caps(&d, real);

@@ -117,14 +117,14 @@ static int from_topology(const struct opts *o, const struct config *cfg, int sys
 		fprintf(stderr, "qemu-p2p plan: cannot list PCI functions under the sysfs root: %s\n", strerror(-r));
 		return r;
 	}
-	hostplan_by_topology(&hp, sysfs, level);
+	hostplan_by_topology(&hp, level);
 	if ((r = plan_alloc(p, hp.n)) == 0) {
 		for (size_t i = 0; i < hp.n; i++)
 			p->addr[i] = hp.gpus[i]->addr;
 		relabel(p, hp.labels);
-		p->level = link_level_name(hp.level);
+		p->level = link_level_name(hp.grouping.level);
 		if (level == LINK_AUTO)
-			snprintf(p->reason, sizeof(p->reason), "auto: %s", hp.why);
+			snprintf(p->reason, sizeof(p->reason), "auto: %s", hp.grouping.why);
 		else
 			snprintf(p->reason, sizeof(p->reason), "%s", o->level_set ? "given with --level"
 						       : "[cliques] level in the configuration");
@@ -264,7 +264,7 @@ static int write_plan(const struct opts *o, const struct config *cfg, int sysfs,
 	h.mode = MODE_MAP;
 	h.set |= SET_MODE | SET_MAP;
 	if (hostplan_read(sysfs, &hp) == 0) {
-		hostplan_by_map(&hp, h.map, h.n_map, NULL);
+		hostplan_by_map(&hp, h.map, h.n_map);
 		h.hotplug_global_ok = hostplan_hotplug_global_ok(&hp);
 		hostplan_free(&hp);
 	}

@@ -126,7 +126,7 @@ static int build(const struct config *cfg, int sysfs, const char *real, const ch
 			return -ENOMEM;
 	if ((r = hostplan_read(sysfs, &p)) < 0)
 		return r;
-	hostplan_effective(&p, sysfs, cfg);
+	hostplan_effective(&p, cfg);
 	h->hotplug_global_ok = hostplan_hotplug_global_ok(&p);
 	hostplan_free(&p);
 	return 0;

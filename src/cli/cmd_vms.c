@@ -150,7 +150,7 @@ int cmd_vms(int argc, char **argv)
 	    hostplan_read(sysfs, &hp) < 0)
 		return 1;
 	config_load(cli_config_path(conf), &cfg);
-	hostplan_effective(&hp, sysfs, &cfg);
+	hostplan_effective(&hp, &cfg);
 	vmscan(proc, &vms, &n);
 	j = json_object_new_object();
 	arr = json_object_new_array();

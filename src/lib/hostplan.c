@@ -1,4 +1,5 @@
-/* The host-wide plan (see hostplan.h). */
+/* Grouping (see hostplan.h): the one place that answers which group each
+ * GPU is in. */
 #include "hostplan.h"
 
 #include <errno.h>
@@ -7,13 +8,97 @@
 
 #include "caps.h"
 #include "sysfs.h"
+#include "topo.h"
 #include "util.h"
+
+/* Rewrites labels (any ints; -1 none) as 0, 1, 2 ... by first appearance. */
+static void dense(int *labels, size_t n)
+{
+	int raw[n + 1], next = 0;
+
+	memcpy(raw, labels, n * sizeof(*labels));
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+
+		if (raw[i] < 0)
+			continue;
+		while (raw[k] != raw[i])
+			k++;
+		labels[i] = k < i ? labels[k] : next++;
+	}
+}
+
+enum link_level hostplan_auto_level(struct host_fn *const *gpus, size_t n, const char **why)
+{
+	unsigned vendors[64];
+	const char *roots[64];
+	size_t nv = 0;
+
+	for (size_t i = 0; i < n && nv < ARRAY_SIZE(vendors); i++) {
+		bool seen = false;
+
+		if (!gpus[i]->placed)
+			continue;
+		for (size_t j = 0; j < nv && !seen; j++)
+			seen = !strcmp(roots[j], gpus[i]->node.root);
+		if (seen)
+			continue;
+		roots[nv] = gpus[i]->node.root;
+		vendors[nv++] = gpus[i]->bridge_vendor;
+	}
+	return topo_auto_level(vendors, nv, why);
+}
+
+void hostplan_group_topology(struct host_fn *const *gpus, size_t n, enum link_level level, int *labels,
+			     struct grouping *g)
+{
+	struct topo_node nodes[n + 1];
+	size_t where[n + 1];
+	int groups[n + 1];
+	size_t m = 0;
+
+	*g = (struct grouping){ .level = level, .why = "set by the operator" };
+	if (level == LINK_AUTO)
+		g->level = hostplan_auto_level(gpus, n, &g->why);
+	for (size_t i = 0; i < n; i++) {
+		labels[i] = -1;
+		if (gpus[i]->placed) {
+			nodes[m] = gpus[i]->node;
+			where[m++] = i;
+		}
+	}
+	topo_group(nodes, m, g->level, groups);
+	for (size_t k = 0; k < m; k++)
+		labels[where[k]] = groups[k];
+	dense(labels, n);
+}
+
+void hostplan_group_map(const struct map_entry *map, size_t n_map, struct host_fn *const *gpus, size_t n,
+			int *labels, struct grouping *g)
+{
+	*g = (struct grouping){ .by_map = true, .level = LINK_PXB, .why = "[map]" };
+	for (size_t i = 0; i < n; i++) {
+		labels[i] = -1;
+		for (size_t k = 0; k < n_map && labels[i] < 0; k++)
+			if (pci_addr_equal(&map[k].addr, &gpus[i]->addr))
+				labels[i] = map[k].label;
+	}
+	dense(labels, n);
+}
+
+void hostplan_group(const struct config *cfg, struct host_fn *const *gpus, size_t n, int *labels, struct grouping *g)
+{
+	if (cfg->mode == MODE_MAP)
+		hostplan_group_map(cfg->map, cfg->n_map, gpus, n, labels, g);
+	else
+		hostplan_group_topology(gpus, n, cfg->level, labels, g);
+}
 
 int hostplan_read(int sysfs, struct hostplan *p)
 {
 	int r;
 
-	*p = (struct hostplan){ .level = LINK_PXB, .why = "" };
+	*p = (struct hostplan){ .grouping = { .level = LINK_PXB, .why = "" } };
 	if ((r = hostscan_read(sysfs, &p->h)) < 0)
 		return r;
 	p->gpus = calloc(p->h.n + 1, sizeof(*p->gpus));
@@ -30,9 +115,34 @@ int hostplan_read(int sysfs, struct hostplan *p)
 	return 0;
 }
 
-void hostplan_by_topology(struct hostplan *p, int sysfs, enum link_level level)
+void hostplan_effective(struct hostplan *p, const struct config *cfg)
 {
-	p->level = hostscan_group(sysfs, p->gpus, p->n, level, p->labels, &p->why);
+	hostplan_group(cfg, p->gpus, p->n, p->labels, &p->grouping);
+}
+
+void hostplan_by_topology(struct hostplan *p, enum link_level level)
+{
+	hostplan_group_topology(p->gpus, p->n, level, p->labels, &p->grouping);
+}
+
+void hostplan_by_map(struct hostplan *p, const struct map_entry *map, size_t n_map)
+{
+	hostplan_group_map(map, n_map, p->gpus, p->n, p->labels, &p->grouping);
+}
+
+size_t hostplan_stale_map(const struct hostplan *p, const struct map_entry *map, size_t n_map, struct pci_addr *stale,
+			  size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_map; i++) {
+		if (hostplan_find(p, &map[i].addr) >= 0)
+			continue;
+		if (n < max)
+			stale[n] = map[i].addr;
+		n++;
+	}
+	return n;
 }
 
 size_t hostplan_acs(const struct hostplan *p, int sysfs, const int *labels, struct acs_bridge *out, size_t max)
@@ -69,33 +179,6 @@ int hostplan_find(const struct hostplan *p, const struct pci_addr *a)
 		if (pci_addr_equal(&p->gpus[i]->addr, a))
 			return (int)i;
 	return -1;
-}
-
-size_t hostplan_by_map(struct hostplan *p, const struct map_entry *map, size_t n_map, struct pci_addr *stale)
-{
-	size_t n_stale = 0;
-
-	for (size_t i = 0; i < p->n; i++)
-		p->labels[i] = -1;
-	for (size_t i = 0; i < n_map; i++) {
-		int g = hostplan_find(p, &map[i].addr);
-
-		if (g >= 0)
-			p->labels[g] = map[i].label;
-		else if (stale)
-			stale[n_stale++] = map[i].addr;
-		else
-			n_stale++;
-	}
-	return n_stale;
-}
-
-void hostplan_effective(struct hostplan *p, int sysfs, const struct config *cfg)
-{
-	if (cfg->mode == MODE_MAP)
-		hostplan_by_map(p, cfg->map, cfg->n_map, NULL);
-	else
-		hostplan_by_topology(p, sysfs, cfg->level);
 }
 
 bool hostplan_hotplug_global_ok(const struct hostplan *p)

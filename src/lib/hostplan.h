@@ -1,7 +1,11 @@
-/* The host's plan as a whole: every NVIDIA GPU of the host and the group
- * each belongs to, from the topology at a level or from the [map]. Used by
- * topo, plan, refresh (hotplug_global_ok) and doctor; the wrapper reads only
- * its own VM's GPUs (groups.c). */
+/* Which group each GPU is in, and why: the one answer for the wrapper (the
+ * GPUs of its VM), plan, doctor, status, vms and refresh (every GPU of the
+ * host). Groups come from the operator's [map] or from the PCIe topology at
+ * a level (LINK_AUTO: chosen from the CPU vendor, read off the host
+ * bridges). Labels follow one convention everywhere: 0, 1, 2 ... in order
+ * of first appearance among the GPUs given, -1 for a GPU in no group (not
+ * in the map, or its place in the tree unknown). The grouping itself reads
+ * nothing: the GPUs come with what hostscan read. */
 #ifndef QP2P_HOSTPLAN_H
 #define QP2P_HOSTPLAN_H
 
@@ -10,28 +14,51 @@
 #include "config.h"
 #include "hostscan.h"
 
+/* How the groups were made. */
+struct grouping {
+	bool by_map;           /* from [map]; else from the topology at level */
+	enum link_level level; /* the level used (never LINK_AUTO); PXB for a map */
+	const char *why;       /* why that level: "Intel host bridges (8086): ...",
+				  "set by the operator", or "[map]" */
+};
+
+/* The level `auto` picks from the host bridges of the GPUs' roots: AMD
+ * (1022) NODE, Intel (8086) PHB, anything else or a mix PXB. */
+enum link_level hostplan_auto_level(struct host_fn *const *gpus, size_t n, const char **why);
+
+/* GPUs whose links are at or below level share a group. */
+void hostplan_group_topology(struct host_fn *const *gpus, size_t n, enum link_level level, int *labels,
+			     struct grouping *g);
+
+/* The groups [map] names; a GPU it does not name is in none. */
+void hostplan_group_map(const struct map_entry *map, size_t n_map, struct host_fn *const *gpus, size_t n,
+			int *labels, struct grouping *g);
+
+/* As the wrapper groups for this configuration: [map] in map mode, else
+ * the topology at [cliques] level. */
+void hostplan_group(const struct config *cfg, struct host_fn *const *gpus, size_t n, int *labels, struct grouping *g);
+
+/* Every NVIDIA GPU of the host and its group. */
 struct hostplan {
 	struct host h;
 	struct host_fn **gpus; /* NVIDIA GPUs in address order, borrowed from h */
 	size_t n;
-	int *labels;           /* per GPU; -1: in no group */
-	enum link_level level; /* topology level used (never LINK_AUTO) */
-	const char *why;       /* why that level */
+	int *labels;           /* per GPU */
+	struct grouping grouping;
 };
 
 /* Scans the host under sysfs; labels start at -1. */
 int hostplan_read(int sysfs, struct hostplan *p);
 
-/* Groups by topology at level (LINK_AUTO: chosen from the host bridges
- * of the GPUs' roots). */
-void hostplan_by_topology(struct hostplan *p, int sysfs, enum link_level level);
+/* Groups the host's GPUs with hostplan_group, _topology or _map. */
+void hostplan_effective(struct hostplan *p, const struct config *cfg);
+void hostplan_by_topology(struct hostplan *p, enum link_level level);
+void hostplan_by_map(struct hostplan *p, const struct map_entry *map, size_t n_map);
 
-/* Groups as [map] says; returns how many map entries name no GPU of the
- * host (stale entries), listing them in stale[] when it is not NULL. */
-size_t hostplan_by_map(struct hostplan *p, const struct map_entry *map, size_t n_map, struct pci_addr *stale);
-
-/* Groups the way the wrapper would for this configuration. */
-void hostplan_effective(struct hostplan *p, int sysfs, const struct config *cfg);
+/* Map entries that name no GPU of the host (stale), listed in stale[] (at
+ * most max); returns how many there are. */
+size_t hostplan_stale_map(const struct hostplan *p, const struct map_entry *map, size_t n_map, struct pci_addr *stale,
+			  size_t max);
 
 /* DESIGN "Files": every NVIDIA GPU in one group and no other function of
  * the host bound to vfio-pci (QEMU refuses a clique on those). */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sysfs.h"
@@ -62,11 +63,21 @@ int hostscan_read(int sysfs, struct host *out)
 		if (hostscan_fn(sysfs, &addrs[i], &h.fns[h.n]) == 0)
 			h.n++;
 	}
+	struct host_fn **all = calloc(h.n + 1, sizeof(*all));
+
+	if (!all) {
+		host_free(&h);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < h.n; i++)
+		all[i] = &h.fns[i];
+	hostscan_bridges(sysfs, all, h.n);
+	free(all);
 	*out = h;
 	return 0;
 }
 
-unsigned hostscan_bridge_vendor(int sysfs, const char *root)
+static unsigned bridge_vendor(int sysfs, const char *root)
 {
 	struct pci_addr a;
 	unsigned long v;
@@ -80,52 +91,26 @@ unsigned hostscan_bridge_vendor(int sysfs, const char *root)
 	return (unsigned)v;
 }
 
-enum link_level hostscan_auto_level(int sysfs, struct host_fn *const *fns, size_t n, const char **why)
+void hostscan_bridges(int sysfs, struct host_fn *const *fns, size_t n)
 {
-	unsigned vendors[64];
-	const char *roots[64];
-	size_t nv = 0;
+	const struct host_fn *seen[64]; /* one function per root read so far */
+	size_t n_seen = 0;
 
-	for (size_t i = 0; i < n && nv < ARRAY_SIZE(vendors); i++) {
-		bool seen = false;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
 
 		if (!fns[i]->placed)
 			continue;
-		for (size_t j = 0; j < nv && !seen; j++)
-			seen = !strcmp(roots[j], fns[i]->node.root);
-		if (seen)
+		while (k < n_seen && strcmp(seen[k]->node.root, fns[i]->node.root))
+			k++;
+		if (k < n_seen) {
+			fns[i]->bridge_vendor = seen[k]->bridge_vendor;
 			continue;
-		roots[nv] = fns[i]->node.root;
-		vendors[nv++] = hostscan_bridge_vendor(sysfs, fns[i]->node.root);
-	}
-	return topo_auto_level(vendors, nv, why);
-}
-
-enum link_level hostscan_group(int sysfs, struct host_fn *const *fns, size_t n, enum link_level level, int *labels,
-			       const char **why)
-{
-	_cleanup_free_ struct topo_node *nodes = calloc(n + 1, sizeof(*nodes));
-	_cleanup_free_ size_t *where = calloc(n + 1, sizeof(*where));
-	_cleanup_free_ int *groups = calloc(n + 1, sizeof(*groups));
-	size_t m = 0;
-
-	*why = "set by the operator";
-	for (size_t i = 0; i < n; i++)
-		labels[i] = -1;
-	if (!nodes || !where || !groups)
-		return level == LINK_AUTO ? LINK_PXB : level;
-	for (size_t i = 0; i < n; i++) {
-		if (fns[i]->placed) {
-			nodes[m] = fns[i]->node;
-			where[m++] = i;
 		}
+		fns[i]->bridge_vendor = bridge_vendor(sysfs, fns[i]->node.root);
+		if (n_seen < ARRAY_SIZE(seen))
+			seen[n_seen++] = fns[i];
 	}
-	if (level == LINK_AUTO)
-		level = hostscan_auto_level(sysfs, fns, n, why);
-	topo_group(nodes, m, level, groups);
-	for (size_t k = 0; k < m; k++)
-		labels[where[k]] = (int)where[groups[k]];
-	return level;
 }
 
 void host_free(struct host *h)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hostplan.h"
 #include "hostscan.h"
 #include "sysfs.h"
 
@@ -194,7 +195,7 @@ static enum link_level auto_on(const char *roots)
 
 	for (size_t i = 0; i < s.h.n; i++)
 		fns[i] = &s.h.fns[i];
-	l = hostscan_auto_level(s.sysfs, fns, s.h.n, &why);
+	l = hostplan_auto_level(fns, s.h.n, &why);
 	assert_non_null(why);
 	scan_free(&s);
 	return l;
