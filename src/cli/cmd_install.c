@@ -18,19 +18,10 @@
 #include "atomicfile.h"
 #include "commands.h"
 #include "common.h"
-#include "install.h"
+#include "confine.h"
+#include "installer.h"
+#include "pkghooks.h"
 #include "resolve.h"
-#include "strbuf.h"
-
-struct inst {
-	struct layout l;
-	enum install_mode mode;
-	bool dry_run, json, purge, redefine, no_refresh;
-	bool changed;
-	struct json_object *files, *domains;
-	int step;
-	char wrapper_at[256]; /* in-root path of the wrapper */
-};
 
 static void help_install(void)
 {
@@ -72,278 +63,48 @@ static void help_uninstall(void)
 	       "  -h, --help         show this help\n");
 }
 
-/* Test hook: QEMU_P2P_TEST_KILL_AFTER=N kills the process after step N, as
- * a power cut or an impatient operator would. */
-static void step_done(struct inst *c)
-{
-	const char *k = getenv("QEMU_P2P_TEST_KILL_AFTER");
-
-	c->step++;
-	if (k && atoi(k) == c->step)
-		raise(SIGKILL);
-}
-
-static void note(struct inst *c, const char *path, const char *what)
-{
-	if (!c->dry_run)
-		c->changed = true;
-	json_object_array_add(c->files, json_object_new_string(path));
-	if (!c->json)
-		printf("%s%s: %s\n", c->dry_run ? "would change " : "", path, what);
-}
-
-static int fail(const char *fmt, ...) _printf_(1, 2);
-
-/* Says why on stderr; returns the error for the caller to pass up. */
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "qemu-p2p: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return -EIO;
-}
-
 /* Copies the wrapper to dst (in-root) unless it is already there. */
 static int put_wrapper(struct inst *c, const char *dst)
 {
-	const char *path = rooted(&c->l, dst);
+	struct rpath at;
+	const char *path = layout_path(&c->l, dst, &at);
 	_cleanup_free_ char *data = NULL;
 	struct err e = { { 0 } };
 	size_t len = 0;
 	struct stat st;
+	int r;
 
 	if (c->mode == INSTALL_SHADOW && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && !cli_is_wrapper(path))
-		return fail("%s exists and is not qemu-p2p-wrap; move it away first", path);
-	if (read_file_at(AT_FDCWD, c->l.wrapper_src, 1 << 26, &data, &len) < 0)
-		return fail("cannot read the wrapper %s (build it, or give --wrapper)", c->l.wrapper_src);
+		return inst_fail(-EEXIST, "%s exists and is not qemu-p2p-wrap; move it away first", path);
+	if ((r = read_file_at(AT_FDCWD, c->l.wrapper_src, 1 << 26, &data, &len)) < 0)
+		return inst_fail(r, "cannot read the wrapper %s (build it, or give --wrapper)", c->l.wrapper_src);
 	if (file_holds(path, data, len))
 		return 0;
-	note(c, dst, "qemu-p2p-wrap");
-	if (!c->dry_run && atomic_write(path, data, len, 0755, &e) < 0)
-		return fail("%s", e.msg);
+	inst_note(c, dst, "qemu-p2p-wrap");
+	if (!c->dry_run && (r = atomic_write(path, data, len, 0755, &e)) < 0)
+		return inst_fail(r, "%s", e.msg);
 	return 0;
-}
-
-/* The AppArmor lines the wrapper needs inside each VM's profile. */
-static void aa_block(struct inst *c, struct strbuf *b)
-{
-	_cleanup_free_ char *abs = NULL;
-	char line[512];
-
-	read_file_at(AT_FDCWD, rooted(&c->l, AA_ABSTRACTION), 1 << 20, &abs, NULL);
-	sb_addf(b, "%s\n", AA_BEGIN);
-	snprintf(line, sizeof(line), "  %s rmix,\n", c->wrapper_at);
-	if (!abs || !strstr(abs, line))
-		sb_addf(b, "%s", line);
-	if (c->mode == INSTALL_DIVERT)
-		sb_addf(b, "  %s.real rmix,\n", c->l.packaged);
-	sb_addf(b, "  /etc/qemu-p2p.conf r,\n"
-		   "  /etc/qemu-p2p.d/ r,\n"
-		   "  /etc/qemu-p2p.d/host.conf r,\n"
-		   "  # the sysfs and proc roots the wrapper opens, then what it reads below\n"
-		   "  # them: identity, class, NUMA node and place of the VM's GPUs and their\n"
-		   "  # bridges (mode = auto), the inherited descriptors (iommufd fd=N)\n"
-		   "  /sys/ r,\n"
-		   "  @{PROC}/ r,\n"
-		   "  /sys/bus/pci/devices/ r,\n"
-		   "  /sys/devices/pci[0-9]*/**/{vendor,device,class,numa_node,config} r,\n"
-		   "  /sys/class/vfio-dev/ r,\n"
-		   "  owner @{PROC}/@{pid}/fd/ r,\n"
-		   "%s\n", AA_END);
-}
-
-/* text without our block (owned). */
-static char *aa_strip(const char *text)
-{
-	const char *a = strstr(text, AA_BEGIN), *b = a ? strstr(a, AA_END) : NULL;
-	char *out;
-
-	if (!a || !b)
-		return strdup(text);
-	b += strlen(AA_END);
-	b += *b == '\n';
-	if (asprintf(&out, "%.*s%s", (int)(a - text), text, b) < 0)
-		return NULL;
-	return out;
-}
-
-static int apparmor(struct inst *c, bool add)
-{
-	const char *path = rooted(&c->l, AA_LOCAL);
-	_cleanup_free_ char *old = NULL, *base = NULL;
-	struct strbuf b = { 0 };
-	struct err e = { { 0 } };
-	int r = 0;
-
-	if (access(rooted(&c->l, AA_ABSTRACTION), F_OK) < 0)
-		return 0; /* no AppArmor libvirt abstraction: nothing to allow */
-	if (read_file_at(AT_FDCWD, path, 1 << 20, &old, NULL) < 0 && !(old = strdup("")))
-		return -ENOMEM;
-	if (!(base = aa_strip(old)))
-		return -ENOMEM;
-	sb_addf(&b, "%s", base);
-	if (add) {
-		if (b.len && b.s[b.len - 1] != '\n')
-			sb_addf(&b, "\n");
-		aa_block(c, &b);
-	}
-	if (b.s && strcmp(b.s, old)) {
-		note(c, AA_LOCAL, add ? "AppArmor rules for the wrapper" : "AppArmor rules removed");
-		if (!c->dry_run && (r = atomic_write(path, b.s, b.len, 0644, &e)) < 0)
-			fprintf(stderr, "qemu-p2p: %s\n", e.msg);
-	}
-	sb_free(&b);
-	return r;
-}
-
-/* SELinux (RHEL family): the labels of packaging/selinux/qemu-p2p.fc,
- * applied with semanage and restorecon where SELinux is on. */
-static void selinux(struct inst *c, bool add)
-{
-	static const char *const rules[][2] = {
-		{ "qemu_exec_t", NULL }, /* the wrapper's path, filled below */
-		{ "virt_etc_t", "/etc/qemu-p2p\\.conf" },
-		{ "virt_etc_t", "/etc/qemu-p2p\\.d(/.*)?" },
-	};
-	char *probe[] = { (char *)"/usr/sbin/selinuxenabled", NULL };
-	_cleanup_free_ char *out = NULL;
-	int status = 1;
-
-	if (c->l.root[0] || access(probe[0], X_OK) < 0 || cli_capture(probe, &out, &status) < 0 ||
-	    !WIFEXITED(status) || WEXITSTATUS(status))
-		return; /* no SELinux here (or an image build): nothing to label */
-	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
-		const char *spec = rules[i][1] ? rules[i][1] : c->wrapper_at;
-		char *argv[] = { (char *)"/usr/sbin/semanage", (char *)"fcontext", (char *)(add ? "-a" : "-d"),
-				 (char *)"-t", (char *)rules[i][0], (char *)spec, NULL };
-		char *rc[] = { (char *)"/usr/sbin/restorecon", (char *)"-R", (char *)c->wrapper_at,
-			       (char *)"/etc/qemu-p2p.conf", (char *)"/etc/qemu-p2p.d", NULL };
-		_cleanup_free_ char *log = NULL, *log2 = NULL;
-
-		/* The base policy labels /usr/bin/qemu-system-* already. */
-		if (!rules[i][1] && !strncmp(c->wrapper_at, "/usr/bin/qemu-system-", 21))
-			continue;
-		note(c, spec, add ? "SELinux file context" : "SELinux file context removed");
-		if (!c->dry_run) {
-			cli_capture(argv, &log, &status);
-			cli_capture(rc, &log2, &status);
-		}
-	}
 }
 
 static int write_state(struct inst *c)
 {
 	char text[600];
+	struct rpath state;
 	struct err e = { { 0 } };
 
 	snprintf(text, sizeof(text), "# qemu-p2p install state; do not edit\nmode = %s\nwrapper = %s\nreal = %s%s\n",
 		 c->mode == INSTALL_DIVERT ? "divert" : "shadow", c->wrapper_at, c->l.packaged,
 		 c->mode == INSTALL_DIVERT ? ".real" : "");
-	if (file_holds(rooted(&c->l, c->l.state), text, strlen(text)))
+	if (file_holds(layout_path(&c->l, c->l.state, &state), text, strlen(text)))
 		return 0;
-	note(c, c->l.state, "install state");
-	return c->dry_run ? 0 : atomic_write(rooted(&c->l, c->l.state), text, strlen(text), 0644, &e);
-}
-
-/* dpkg-divert --local --no-rename, under --root when given. */
-static int divert(struct inst *c, bool add)
-{
-	char real[300], *argv[12];
-	_cleanup_free_ char *out = NULL;
-	int n = 0, status = 0;
-
-	snprintf(real, sizeof(real), "%s.real", c->l.packaged);
-	argv[n++] = (char *)"/usr/bin/dpkg-divert";
-	if (c->l.root[0]) {
-		argv[n++] = (char *)"--root";
-		argv[n++] = c->l.root;
-	}
-	argv[n++] = (char *)"--truename";
-	argv[n++] = c->l.packaged;
-	argv[n] = NULL;
-	if (cli_capture(argv, &out, &status) == 0 && !strncmp(out, real, strlen(real)) == add)
-		return 0; /* already as wanted */
-	n -= 2;
-	argv[n++] = (char *)"--local";
-	argv[n++] = (char *)"--no-rename";
-	if (add) {
-		argv[n++] = (char *)"--divert";
-		argv[n++] = real;
-	}
-	argv[n++] = (char *)(add ? "--add" : "--remove");
-	argv[n++] = c->l.packaged;
-	argv[n] = NULL;
-	note(c, c->l.packaged, add ? "dpkg diversion to .real" : "dpkg diversion removed");
-	free(out);
-	out = NULL;
-	if (!c->dry_run && (cli_capture(argv, &out, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)))
-		return fail("dpkg-divert failed: %s", out ? out : "");
-	return 0;
-}
-
-/* divert step 1: the packaged binary also as PATH.real (same inode). When
- * a package update put a new QEMU at the path (rpm has no diversions), it
- * replaces the old .real: that is the repair the dnf action runs. */
-static int link_real(struct inst *c)
-{
-	const char *path = rooted(&c->l, c->l.packaged);
-	char real[PATH_MAX + 300], tmp[PATH_MAX + 320];
-	struct stat a, b;
-
-	snprintf(real, sizeof(real), "%s.real", path);
-	snprintf(tmp, sizeof(tmp), "%s.qemu-p2p-new", real);
-	if (stat(real, &b) == 0 && cli_is_wrapper(real))
-		return fail("%s is qemu-p2p-wrap, not QEMU", real);
-	if (stat(path, &a) < 0)
-		return fail("%s: no QEMU there to divert", path);
-	if (cli_is_wrapper(path))
-		return access(real, X_OK) == 0 ? 0
-					       : fail("%s is qemu-p2p-wrap but %s.real is missing; reinstall QEMU", path, path);
-	if (stat(real, &b) == 0 && a.st_ino == b.st_ino)
-		return 0;
-	note(c, real + strlen(c->l.root), "hard link to the packaged QEMU");
-	unlink(tmp);
-	if (!c->dry_run && (link(path, tmp) < 0 || rename(tmp, real) < 0))
-		return fail("cannot link %s: %s", real, strerror(errno));
-	return 0;
-}
-
-/* rpm: no diversions; dnf re-runs install after a qemu-kvm update. */
-static int dnf_actions(struct inst *c, bool add)
-{
-	static const char *const files[][2] = {
-		{ "/etc/dnf/plugins/post-transaction-actions.d/qemu-p2p.action",
-		  "# qemu-p2p: put the wrapper back after a QEMU update (divert mode)\n"
-		  "qemu-kvm-core:in:/usr/sbin/qemu-p2p install --mode divert --json\n" },
-		{ "/etc/dnf/libdnf5-plugins/actions.d/qemu-p2p.actions",
-		  "# qemu-p2p: put the wrapper back after a QEMU update (divert mode)\n"
-		  "post_transaction:qemu-kvm-core:in::/usr/sbin/qemu-p2p install --mode divert --json\n" },
-	};
-	struct err e = { { 0 } };
-
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		const char *path = rooted(&c->l, files[i][0]);
-
-		if (add && !file_holds(path, files[i][1], strlen(files[i][1]))) {
-			note(c, files[i][0], "dnf action: reinstall after qemu-kvm updates");
-			if (!c->dry_run && atomic_write(path, files[i][1], strlen(files[i][1]), 0644, &e) < 0)
-				return fail("%s", e.msg);
-		} else if (!add && access(path, F_OK) == 0) {
-			note(c, files[i][0], "removed");
-			if (!c->dry_run)
-				unlink(path);
-		}
-	}
-	return 0;
+	inst_note(c, c->l.state, "install state");
+	return c->dry_run ? 0 : atomic_write(state.s, text, strlen(text), 0644, &e);
 }
 
 static void self_test(struct inst *c)
 {
-	char *argv[] = { (char *)rooted(&c->l, c->wrapper_at), (char *)"-version", NULL };
+	struct rpath wrapper;
+	char *argv[] = { (char *)layout_path(&c->l, c->wrapper_at, &wrapper), (char *)"-version", NULL };
 	char *rf[] = { (char *)"/proc/self/exe", (char *)"refresh", NULL };
 	_cleanup_free_ char *out = NULL, *rout = NULL;
 	FILE *o = c->json ? stderr : stdout; /* stdout carries the JSON */
@@ -367,26 +128,26 @@ static int install(struct inst *c)
 	int r = 0;
 
 	if (c->mode == INSTALL_DIVERT && !c->l.dpkg && !c->l.rpm)
-		return fail("divert mode needs dpkg or rpm under %s", c->l.root[0] ? c->l.root : "/");
+		return inst_fail(-ENOTSUP, "divert mode needs dpkg or rpm under %s", c->l.root[0] ? c->l.root : "/");
 	snprintf(c->wrapper_at, sizeof(c->wrapper_at), "%s", c->mode == INSTALL_DIVERT ? c->l.packaged : c->l.shadow);
 	if (c->mode == INSTALL_DIVERT) {
-		if ((r = link_real(c)) < 0)
+		if ((r = pkg_link_real(c)) < 0)
 			return r;
-		step_done(c);
-		if ((r = c->l.dpkg ? divert(c, true) : dnf_actions(c, true)) < 0)
+		inst_step_done(c);
+		if ((r = c->l.dpkg ? pkg_divert(c, true) : pkg_dnf_actions(c, true)) < 0)
 			return r;
-		step_done(c);
+		inst_step_done(c);
 	}
 	if ((r = put_wrapper(c, c->wrapper_at)) < 0)
 		return r;
-	step_done(c);
-	if ((r = apparmor(c, true)) < 0)
+	inst_step_done(c);
+	if ((r = confine_apparmor(c, true)) < 0)
 		return r;
-	selinux(c, true);
-	step_done(c);
+	confine_selinux(c, true);
+	inst_step_done(c);
 	if ((r = write_state(c)) < 0)
 		return r;
-	step_done(c);
+	inst_step_done(c);
 	if (!c->json && !c->dry_run)
 		printf("installed (%s): %s\n", c->mode == INSTALL_DIVERT ? "divert" : "shadow", c->wrapper_at);
 	self_test(c);
@@ -414,7 +175,7 @@ static int redefine(struct inst *c, const char *name, const char *from)
 	snprintf(old, sizeof(old), "<emulator>%s</emulator>", from);
 	dump[0] = def[0] = (char *)"/usr/bin/virsh";
 	if (cli_capture(dump, &xml, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) || !(at = strstr(xml, old)))
-		return fail("cannot read domain %s through libvirt: %s", name, xml ? xml : "");
+		return inst_fail(-EIO, "cannot read domain %s through libvirt: %s", name, xml ? xml : "");
 	if (asprintf(&fixed, "%.*s<emulator>%s</emulator>%s", (int)(at - xml), xml, c->l.packaged, at + strlen(old)) < 0 ||
 	    (fd = mkstemp(tmpl)) < 0)
 		return -ENOMEM;
@@ -423,7 +184,7 @@ static int redefine(struct inst *c, const char *name, const char *from)
 	cli_capture(def, &out, &status);
 	unlink(tmpl);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return fail("virsh define %s failed: %s", name, out ? out : "");
+		return inst_fail(-EIO, "virsh define %s failed: %s", name, out ? out : "");
 	return 0;
 }
 
@@ -438,7 +199,7 @@ static size_t users(struct inst *c, const char *path)
 		if (strcmp(d[i].emulator, path))
 			continue;
 		if (c->redefine && redefine(c, d[i].name, path) == 0) {
-			note(c, d[i].name, "domain defined again with the packaged QEMU");
+			inst_note(c, d[i].name, "domain defined again with the packaged QEMU");
 			continue;
 		}
 		count++;
@@ -452,40 +213,43 @@ static size_t users(struct inst *c, const char *path)
 
 static int uninstall_shadow(struct inst *c, const char *at)
 {
-	const char *path = rooted(&c->l, at);
+	struct rpath wrapper;
+	const char *path = layout_path(&c->l, at, &wrapper);
 	char target[PATH_MAX] = "";
 	size_t n = users(c, at);
 	struct err e = { { 0 } };
 	ssize_t len = readlink(path, target, sizeof(target) - 1);
+	int r;
 
 	if (len > 0)
 		target[len] = '\0';
 	if (cli_is_wrapper(path) && len < 0) {
 		if (n) {
-			note(c, at, "now a link to the packaged QEMU (domains above keep starting, without P2P)");
-			if (!c->dry_run && atomic_symlink(c->l.packaged, path, &e) < 0)
-				return fail("%s", e.msg);
+			inst_note(c, at, "now a link to the packaged QEMU (domains above keep starting, without P2P)");
+			if (!c->dry_run && (r = atomic_symlink(c->l.packaged, path, &e)) < 0)
+				return inst_fail(r, "%s", e.msg);
 			if (!c->json)
 				printf("Define them again to use %s: virsh dumpxml NAME > x.xml; edit <emulator>; "
 				       "virsh define x.xml (Nova: hard reboot)\n", c->l.packaged);
 		} else {
-			note(c, at, "removed");
+			inst_note(c, at, "removed");
 			if (!c->dry_run && unlink(path) < 0)
-				return fail("cannot remove %s: %s", path, strerror(errno));
+				return inst_fail(-errno, "cannot remove %s: %s", path, strerror(errno));
 		}
 	} else if (len > 0 && !strcmp(target, c->l.packaged) && c->purge && !n) {
-		note(c, at, "link removed (no domain names it)");
+		inst_note(c, at, "link removed (no domain names it)");
 		if (!c->dry_run && unlink(path) < 0)
-			return fail("cannot remove %s: %s", path, strerror(errno));
+			return inst_fail(-errno, "cannot remove %s: %s", path, strerror(errno));
 	}
-	step_done(c);
+	inst_step_done(c);
 	return 0;
 }
 
 /* Reverse order of install: QEMU back at the path, diversion, .real. */
 static int uninstall_divert(struct inst *c)
 {
-	const char *path = rooted(&c->l, c->l.packaged);
+	struct rpath packaged;
+	const char *path = layout_path(&c->l, c->l.packaged, &packaged);
 	char real[PATH_MAX + 300], tmp[PATH_MAX + 300];
 	struct stat a, b;
 	int r;
@@ -493,21 +257,21 @@ static int uninstall_divert(struct inst *c)
 	snprintf(real, sizeof(real), "%s.real", path);
 	snprintf(tmp, sizeof(tmp), "%s.qemu-p2p-restore", path);
 	if (cli_is_wrapper(path) && stat(real, &b) == 0) {
-		note(c, c->l.packaged, "the packaged QEMU again");
+		inst_note(c, c->l.packaged, "the packaged QEMU again");
 		unlink(tmp);
 		if (!c->dry_run && (link(real, tmp) < 0 || rename(tmp, path) < 0))
-			return fail("cannot put QEMU back at %s: %s", path, strerror(errno));
+			return inst_fail(-errno, "cannot put QEMU back at %s: %s", path, strerror(errno));
 	}
-	step_done(c);
-	if ((r = c->l.dpkg ? divert(c, false) : dnf_actions(c, false)) < 0)
+	inst_step_done(c);
+	if ((r = c->l.dpkg ? pkg_divert(c, false) : pkg_dnf_actions(c, false)) < 0)
 		return r;
-	step_done(c);
+	inst_step_done(c);
 	if (stat(path, &a) == 0 && stat(real, &b) == 0 && a.st_ino == b.st_ino) {
-		note(c, real + strlen(c->l.root), "removed (same file as the packaged QEMU)");
+		inst_note(c, real + strlen(c->l.root), "removed (same file as the packaged QEMU)");
 		if (!c->dry_run && unlink(real) < 0)
-			return fail("cannot remove %s: %s", real, strerror(errno));
+			return inst_fail(-errno, "cannot remove %s: %s", real, strerror(errno));
 	}
-	step_done(c);
+	inst_step_done(c);
 	return 0;
 }
 
@@ -516,19 +280,22 @@ static void purge_files(struct inst *c)
 	const char *const ours[] = { "/etc/qemu-p2p.d/host.conf", c->l.state };
 	static const char *const dirs[] = { "/etc/qemu-p2p.d", INSTALL_STATE_DIR };
 
+	struct rpath p;
+
 	for (size_t i = 0; i < ARRAY_SIZE(ours); i++)
-		if (access(rooted(&c->l, ours[i]), F_OK) == 0) {
-			note(c, ours[i], "removed");
+		if (access(layout_path(&c->l, ours[i], &p), F_OK) == 0) {
+			inst_note(c, ours[i], "removed");
 			if (!c->dry_run)
-				unlink(rooted(&c->l, ours[i]));
+				unlink(p.s);
 		}
 	for (size_t i = 0; !c->dry_run && i < ARRAY_SIZE(dirs); i++)
-		rmdir(rooted(&c->l, dirs[i]));
+		rmdir(layout_path(&c->l, dirs[i], &p));
 }
 
 static int uninstall(struct inst *c)
 {
 	char at[256];
+	struct rpath state;
 	enum install_mode m = layout_state(&c->l, at, sizeof(at));
 	int r;
 
@@ -537,17 +304,17 @@ static int uninstall(struct inst *c)
 	c->mode = m == INSTALL_NONE ? INSTALL_SHADOW : m;
 	snprintf(c->wrapper_at, sizeof(c->wrapper_at), "%s", at);
 	r = m == INSTALL_DIVERT ? uninstall_divert(c) : uninstall_shadow(c, at);
-	if (r < 0 || (r = apparmor(c, false)) < 0)
+	if (r < 0 || (r = confine_apparmor(c, false)) < 0)
 		return r;
-	selinux(c, false);
-	step_done(c);
+	confine_selinux(c, false);
+	inst_step_done(c);
 	if (c->purge)
 		purge_files(c);
-	else if (access(rooted(&c->l, c->l.state), F_OK) == 0) {
-		note(c, c->l.state, "removed");
+	else if (access(layout_path(&c->l, c->l.state, &state), F_OK) == 0) {
+		inst_note(c, c->l.state, "removed");
 		if (!c->dry_run) {
-			unlink(rooted(&c->l, c->l.state));
-			rmdir(rooted(&c->l, INSTALL_STATE_DIR)); /* install made it; kept if not empty */
+			unlink(state.s);
+			rmdir(layout_path(&c->l, INSTALL_STATE_DIR, &state)); /* install made it; kept if not empty */
 		}
 	}
 	if (!c->json && !c->dry_run)

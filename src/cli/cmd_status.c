@@ -11,7 +11,7 @@
 #include "common.h"
 #include "facts.h"
 #include "hostplan.h"
-#include "install.h"
+#include "layout.h"
 #include "resolve.h"
 #include "sysfs.h"
 
@@ -75,6 +75,7 @@ int cmd_status(int argc, char **argv)
 	_cleanup_free_ char *real = NULL;
 	_cleanup_close_ int sysfs = -1;
 	struct layout l;
+	struct rpath conf_at, wrapper;
 	struct config cfg = { 0 };
 	struct err e = { { 0 } };
 	struct domain *doms = NULL;
@@ -98,15 +99,15 @@ int cmd_status(int argc, char **argv)
 	}
 	layout_init(&l, root, arch, NULL);
 	if (!conf && l.root[0])
-		conf = rooted(&l, "/etc/qemu-p2p.conf");
+		conf = layout_path(&l, "/etc/qemu-p2p.conf", &conf_at);
 	config_load(cli_config_path(conf), &cfg);
 	cli_open_root(sysroot, SYSFS_DEFAULT_ROOT, &sysfs);
 	m = layout_state(&l, at, sizeof(at));
 	if (m == INSTALL_NONE)
 		snprintf(at, sizeof(at), "%s", l.shadow);
-	wrapper_ok = cli_is_wrapper(rooted(&l, at));
+	wrapper_ok = cli_is_wrapper(layout_path(&l, at, &wrapper));
 	cli_real_qemu(&cfg, arch, &real, &e);
-	version_of(wrapper_ok ? rooted(&l, at) : NULL, wv, sizeof(wv));
+	version_of(wrapper_ok ? wrapper.s : NULL, wv, sizeof(wv));
 	version_of(real, rv, sizeof(rv));
 	facts_ok = real && facts_current(&cfg, real);
 	blocked = blocked_gpus(&cfg, sysfs);

@@ -124,13 +124,13 @@ for mode in shadow divert; do
 	bad=""
 	for k in $(seq 1 $steps); do
 		R=$TMP/kill; newroot "$R"
-		QEMU_P2P_TEST_KILL_AFTER=$k inst --mode $mode > /dev/null 2>&1; rc=$?
+		QEMU_P2P_TEST_KILL_AFTER=$k "$CLI_TESTHOOKS" install --root "$R" --wrapper "$WRAP" --mode $mode > /dev/null 2>&1; rc=$?
 		[ $rc -eq 137 ] || bad="$bad install-step$k:not-killed($rc)"
 		first_answers || bad="$bad install-step$k:no-qemu"
 		inst --mode $mode > /dev/null 2>&1 || bad="$bad install-step$k:rerun-failed"
 		now=$(cd "$R" && find . -type f -o -type l | sort | xargs -d '\n' md5sum 2>/dev/null | grep -v -e dpkg/diversions -e qemu-p2p.conf)
 		[ "$now" = "$(echo "$ref" | sed "s|$TMP/ref|$TMP/kill|g")" ] || bad="$bad install-step$k:differs"
-		QEMU_P2P_TEST_KILL_AFTER=$k uninst > /dev/null 2>&1
+		QEMU_P2P_TEST_KILL_AFTER=$k "$CLI_TESTHOOKS" uninstall --root "$R" > /dev/null 2>&1
 		first_answers || bad="$bad uninstall-step$k:no-qemu"
 		uninst > /dev/null 2>&1
 		first_answers || bad="$bad uninstall-step$k:no-qemu-after"
@@ -138,6 +138,8 @@ for mode in shadow divert; do
 	done
 	diag "$mode: killed after each of $steps install steps and each uninstall step:${bad:- all good}"
 	check "$mode: SIGKILL after every step leaves a runnable QEMU; a rerun finishes" [ -z "$bad" ]
+	QEMU_P2P_TEST_KILL_AFTER=1 inst --mode $mode > /dev/null 2>&1
+	check "$mode: the installed qemu-p2p has no kill hook (test builds only)" [ $? -eq 0 ]
 done
 
 setpriv --reuid nobody --regid nogroup --clear-groups "$CLI" install --root "$R" > /dev/null 2> "$TMP/err"

@@ -1,5 +1,5 @@
-/* Paths for install, uninstall and status (see install.h). */
-#include "install.h"
+/* Paths for install, uninstall and status (see layout.h). */
+#include "layout.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,14 +16,10 @@
 #define QEMU_P2P_WRAPPER_PATH "/usr/libexec/qemu-p2p/qemu-p2p-wrap"
 #endif
 
-const char *rooted(const struct layout *l, const char *path)
+const char *layout_path(const struct layout *l, const char *path, struct rpath *buf)
 {
-	static char bufs[8][PATH_MAX + 256];
-	static int next;
-	char *b = bufs[next++ % 8];
-
-	snprintf(b, sizeof(bufs[0]), "%s%s", l->root, path);
-	return b;
+	snprintf(buf->s, sizeof(buf->s), "%s%s", l->root, path);
+	return buf->s;
 }
 
 static void find_wrapper(struct layout *l, const char *wrapper)
@@ -48,15 +44,17 @@ static void find_wrapper(struct layout *l, const char *wrapper)
 
 int layout_init(struct layout *l, const char *root, const char *arch, const char *wrapper)
 {
+	struct rpath p;
+
 	*l = (struct layout){ 0 };
 	if (root && strcmp(root, "/"))
 		snprintf(l->root, sizeof(l->root), "%s", root);
 	while (l->root[0] && l->root[strlen(l->root) - 1] == '/')
 		l->root[strlen(l->root) - 1] = '\0';
 	snprintf(l->arch, sizeof(l->arch), "%s", arch);
-	l->dpkg = access(rooted(l, "/var/lib/dpkg/status"), F_OK) == 0;
-	l->rpm = !l->dpkg && (access(rooted(l, "/usr/libexec/qemu-kvm"), F_OK) == 0 ||
-			      access(rooted(l, "/etc/redhat-release"), F_OK) == 0);
+	l->dpkg = access(layout_path(l, "/var/lib/dpkg/status", &p), F_OK) == 0;
+	l->rpm = !l->dpkg && (access(layout_path(l, "/usr/libexec/qemu-kvm", &p), F_OK) == 0 ||
+			      access(layout_path(l, "/etc/redhat-release", &p), F_OK) == 0);
 	if (l->rpm) {
 		/* Free there, found before the /usr/libexec/qemu-kvm fallback and
 		 * already labelled qemu_exec_t (FACTS §5). */
@@ -75,10 +73,11 @@ enum install_mode layout_state(const struct layout *l, char *path, size_t size)
 {
 	_cleanup_free_ char *text = NULL;
 	char mode[32] = "";
+	struct rpath state;
 	const char *p;
 
 	path[0] = '\0';
-	if (read_file_at(AT_FDCWD, rooted(l, l->state), 4096, &text, NULL) < 0)
+	if (read_file_at(AT_FDCWD, layout_path(l, l->state, &state), 4096, &text, NULL) < 0)
 		return INSTALL_NONE;
 	if ((p = strstr(text, "mode = ")))
 		sscanf(p, "mode = %31s", mode);
@@ -100,7 +99,8 @@ static void emulator_of(const char *xml, char *out, size_t size)
 
 int domains_list(const struct layout *l, struct domain **out, size_t *n)
 {
-	DIR *d = opendir(rooted(l, "/etc/libvirt/qemu"));
+	struct rpath dir;
+	DIR *d = opendir(layout_path(l, "/etc/libvirt/qemu", &dir));
 	struct dirent *e;
 
 	*out = NULL;
@@ -114,7 +114,7 @@ int domains_list(const struct layout *l, struct domain **out, size_t *n)
 
 		if (len < 5 || strcmp(e->d_name + len - 4, ".xml"))
 			continue;
-		if (asprintf(&path, "%s/%s", rooted(l, "/etc/libvirt/qemu"), e->d_name) < 0 ||
+		if (asprintf(&path, "%s/%s", dir.s, e->d_name) < 0 ||
 		    read_file_at(AT_FDCWD, path, 1 << 20, &xml, NULL) < 0)
 			continue;
 		snprintf(dom.name, sizeof(dom.name), "%.*s", (int)(len - 4), e->d_name);

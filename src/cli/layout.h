@@ -1,9 +1,9 @@
 /* Where install, uninstall and status put and find things, under a root
  * directory (--root, as dpkg --root): the wrapper's place for each mode and
- * distribution family, the state file, the AppArmor local include, and the
- * libvirt domains that name an emulator path. */
-#ifndef QP2P_INSTALL_H
-#define QP2P_INSTALL_H
+ * distribution family, the state file, and the libvirt domains that name
+ * an emulator path. */
+#ifndef QP2P_LAYOUT_H
+#define QP2P_LAYOUT_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -24,17 +24,17 @@ struct layout {
 /* What install creates there for itself, removed when empty again. */
 #define INSTALL_STATE_DIR "/var/lib/qemu-p2p"
 
-#define AA_ABSTRACTION "/etc/apparmor.d/abstractions/libvirt-qemu"
-#define AA_LOCAL "/etc/apparmor.d/local/abstractions/libvirt-qemu"
-#define AA_BEGIN "# BEGIN qemu-p2p (written by qemu-p2p install; removed by uninstall)"
-#define AA_END "# END qemu-p2p"
-
 /* Fills the layout; wrapper may be NULL (the installed one, else the one
  * beside this program in a build tree). */
 int layout_init(struct layout *l, const char *root, const char *arch, const char *wrapper);
 
-/* root + path, in one of a few rotating static buffers. */
-const char *rooted(const struct layout *l, const char *path);
+/* A path under the root: room for root + an in-root path. */
+struct rpath {
+	char s[PATH_MAX + 256];
+};
+
+/* root + path, written into buf; returns buf->s. */
+const char *layout_path(const struct layout *l, const char *path, struct rpath *buf);
 
 /* The mode the state file records and the wrapper's path (in-root). */
 enum install_mode layout_state(const struct layout *l, char *path, size_t size);
