@@ -3,6 +3,7 @@
  * configuration, and which defined domains use which emulator path. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,25 +43,112 @@ static void version_of(const char *bin, char *out, size_t size)
 		snprintf(out, size, "%d.%d", ma, mi);
 }
 
+/* What status says, gathered before it is printed as text or JSON. */
+struct status {
+	enum install_mode mode;
+	char at[256];            /* the wrapper's path (in-root) */
+	bool wrapper_ok;
+	char wrapper_version[32];
+	char *real;              /* owned; NULL when no QEMU is found */
+	char real_version[32];
+	bool facts_ok;
+	struct pci_addr *blocked; /* GPUs a QEMU < 8.1 leaves without a clique */
+	size_t n_blocked;
+	const struct config *cfg;
+	bool readable;           /* the configuration files, by the VMs */
+	struct domain *doms;
+	size_t n_doms;
+};
+
 /* GPUs a QEMU < 8.1 leaves without a clique: not in c8_free. */
-static struct json_object *blocked_gpus(const struct config *cfg, int sysfs)
+static void find_blocked(struct status *st, int sysfs)
 {
-	struct json_object *arr = json_object_new_array();
 	struct hostplan hp;
+
+	if (facts_qemu_places_cap(st->cfg) || hostplan_read(sysfs, &hp) < 0)
+		return;
+	for (size_t i = 0; i < hp.n; i++)
+		if (!facts_c8_free(st->cfg, &hp.gpus[i]->addr) &&
+		    grow_array((void **)&st->blocked, &st->n_blocked, sizeof(hp.gpus[i]->addr), &hp.gpus[i]->addr) < 0)
+			break;
+	hostplan_free(&hp);
+}
+
+static const char *mode_name(enum install_mode m)
+{
+	return m == INSTALL_DIVERT ? "divert" : m == INSTALL_SHADOW ? "shadow" : "none";
+}
+
+static void gather(struct status *st, const struct layout *l, const char *arch, int sysfs)
+{
+	const struct config *cfg = st->cfg;
+	struct rpath wrapper;
+	struct err e = { { 0 } };
+
+	st->mode = layout_state(l, st->at, sizeof(st->at));
+	if (st->mode == INSTALL_NONE)
+		snprintf(st->at, sizeof(st->at), "%s", l->shadow);
+	st->wrapper_ok = cli_is_wrapper(layout_path(l, st->at, &wrapper));
+	cli_real_qemu(cfg, arch, &st->real, &e);
+	version_of(st->wrapper_ok ? wrapper.s : NULL, st->wrapper_version, sizeof(st->wrapper_version));
+	version_of(st->real, st->real_version, sizeof(st->real_version));
+	st->facts_ok = st->real && facts_current(cfg, st->real);
+	find_blocked(st, sysfs);
+	st->readable = (!cfg->op.present || cli_readable_by_vms(cfg->op.path)) &&
+		       (!cfg->host.present || cli_readable_by_vms(cfg->host.path));
+	domains_list(l, &st->doms, &st->n_doms);
+}
+
+static void print_text(const struct status *st)
+{
 	char a[PCI_ADDR_STRLEN];
 
-	if (facts_qemu_places_cap(cfg) || hostplan_read(sysfs, &hp) < 0)
-		return arr;
-	for (size_t i = 0; i < hp.n; i++) {
-		bool free_ = false;
-
-		for (size_t k = 0; k < cfg->host.n_c8_free; k++)
-			free_ |= pci_addr_equal(&cfg->host.c8_free[k], &hp.gpus[i]->addr);
-		if (!free_)
-			json_object_array_add(arr, json_object_new_string(pci_addr_format(&hp.gpus[i]->addr, a)));
+	printf("mode:        %s\n", mode_name(st->mode));
+	printf("wrapper:     %s (%s)\n", st->at, st->wrapper_ok ? "qemu-p2p-wrap" : "not installed");
+	if (st->wrapper_ok)
+		printf("             -version through it: QEMU %s\n", st->wrapper_version);
+	printf("real QEMU:   %s, version %s\n", st->real ? st->real : "(none found)", st->real_version);
+	printf("host facts:  %s\n", st->facts_ok ? "current" : "missing or stale: run qemu-p2p refresh");
+	if (st->n_blocked) {
+		printf("old QEMU:    no clique for");
+		for (size_t i = 0; i < st->n_blocked; i++)
+			printf(" %s", pci_addr_format(&st->blocked[i], a));
+		printf(" (capability at 0xC8 taken)\n");
 	}
-	hostplan_free(&hp);
-	return arr;
+	printf("config:      %s%s\n", st->cfg->valid ? "valid" : st->cfg->error,
+	       st->readable ? "" : " (NOT readable by the VMs: the wrapper would pass through)");
+	for (size_t i = 0; i < st->n_doms; i++)
+		printf("domain:      %-20s %s\n", st->doms[i].name, st->doms[i].emulator);
+}
+
+static struct json_object *to_json(const struct status *st)
+{
+	struct json_object *j = json_object_new_object(), *blocked = json_object_new_array(),
+			   *doms = json_object_new_array();
+	char a[PCI_ADDR_STRLEN];
+
+	json_object_object_add(j, "version", json_object_new_int(1));
+	json_object_object_add(j, "mode", json_object_new_string(mode_name(st->mode)));
+	json_object_object_add(j, "wrapper", json_object_new_string(st->at));
+	json_object_object_add(j, "wrapper_installed", json_object_new_boolean(st->wrapper_ok));
+	json_object_object_add(j, "real_qemu", st->real ? json_object_new_string(st->real) : NULL);
+	json_object_object_add(j, "real_qemu_version", json_object_new_string(st->real_version));
+	json_object_object_add(j, "facts_current", json_object_new_boolean(st->facts_ok));
+	for (size_t i = 0; i < st->n_blocked; i++)
+		json_object_array_add(blocked, json_object_new_string(pci_addr_format(&st->blocked[i], a)));
+	json_object_object_add(j, "gpus_blocked_by_old_qemu", blocked);
+	json_object_object_add(j, "config_valid", json_object_new_boolean(st->cfg->valid));
+	json_object_object_add(j, "config_error", st->cfg->error ? json_object_new_string(st->cfg->error) : NULL);
+	json_object_object_add(j, "config_readable_by_vms", json_object_new_boolean(st->readable));
+	for (size_t i = 0; i < st->n_doms; i++) {
+		struct json_object *d = json_object_new_object();
+
+		json_object_object_add(d, "name", json_object_new_string(st->doms[i].name));
+		json_object_object_add(d, "emulator", json_object_new_string(st->doms[i].emulator));
+		json_object_array_add(doms, d);
+	}
+	json_object_object_add(j, "domains", doms);
+	return j;
 }
 
 int cmd_status(int argc, char **argv)
@@ -72,18 +160,12 @@ int cmd_status(int argc, char **argv)
 		{ 0 },
 	};
 	const char *root = NULL, *arch = RESOLVE_DEFAULT_ARCH, *conf = NULL, *sysroot = NULL;
-	_cleanup_free_ char *real = NULL;
 	_cleanup_close_ int sysfs = -1;
 	struct layout l;
-	struct rpath conf_at, wrapper;
+	struct rpath conf_at;
 	struct config cfg = { 0 };
-	struct err e = { { 0 } };
-	struct domain *doms = NULL;
-	size_t n_doms = 0;
-	char at[256], wv[32], rv[32];
-	enum install_mode m;
-	bool json = false, wrapper_ok, facts_ok;
-	struct json_object *j, *dj, *blocked;
+	struct status st = { .cfg = &cfg };
+	bool json = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:jh", longs, NULL)) != -1) {
@@ -102,61 +184,14 @@ int cmd_status(int argc, char **argv)
 		conf = layout_path(&l, "/etc/qemu-p2p.conf", &conf_at);
 	config_load(cli_config_path(conf), &cfg);
 	cli_open_root(sysroot, SYSFS_DEFAULT_ROOT, &sysfs);
-	m = layout_state(&l, at, sizeof(at));
-	if (m == INSTALL_NONE)
-		snprintf(at, sizeof(at), "%s", l.shadow);
-	wrapper_ok = cli_is_wrapper(layout_path(&l, at, &wrapper));
-	cli_real_qemu(&cfg, arch, &real, &e);
-	version_of(wrapper_ok ? wrapper.s : NULL, wv, sizeof(wv));
-	version_of(real, rv, sizeof(rv));
-	facts_ok = real && facts_current(&cfg, real);
-	blocked = blocked_gpus(&cfg, sysfs);
-	domains_list(&l, &doms, &n_doms);
-
-	j = json_object_new_object();
-	json_object_object_add(j, "version", json_object_new_int(1));
-	json_object_object_add(j, "mode", json_object_new_string(m == INSTALL_DIVERT ? "divert"
-								 : m == INSTALL_SHADOW ? "shadow" : "none"));
-	json_object_object_add(j, "wrapper", json_object_new_string(at));
-	json_object_object_add(j, "wrapper_installed", json_object_new_boolean(wrapper_ok));
-	json_object_object_add(j, "real_qemu", real ? json_object_new_string(real) : NULL);
-	json_object_object_add(j, "real_qemu_version", json_object_new_string(rv));
-	json_object_object_add(j, "facts_current", json_object_new_boolean(facts_ok));
-	json_object_object_add(j, "gpus_blocked_by_old_qemu", blocked);
-	json_object_object_add(j, "config_valid", json_object_new_boolean(cfg.valid));
-	json_object_object_add(j, "config_error", cfg.error ? json_object_new_string(cfg.error) : NULL);
-	json_object_object_add(j, "config_readable_by_vms",
-			       json_object_new_boolean((!cfg.op.present || cli_readable_by_vms(cfg.op.path)) &&
-						       (!cfg.host.present || cli_readable_by_vms(cfg.host.path))));
-	dj = json_object_new_array();
-	for (size_t i = 0; i < n_doms; i++) {
-		struct json_object *d = json_object_new_object();
-
-		json_object_object_add(d, "name", json_object_new_string(doms[i].name));
-		json_object_object_add(d, "emulator", json_object_new_string(doms[i].emulator));
-		json_object_array_add(dj, d);
-	}
-	json_object_object_add(j, "domains", dj);
-	if (json) {
-		cli_print_json(j);
-	} else {
-		printf("mode:        %s\n", json_object_get_string(json_object_object_get(j, "mode")));
-		printf("wrapper:     %s (%s)\n", at, wrapper_ok ? "qemu-p2p-wrap" : "not installed");
-		if (wrapper_ok)
-			printf("             -version through it: QEMU %s\n", wv);
-		printf("real QEMU:   %s, version %s\n", real ? real : "(none found)", rv);
-		printf("host facts:  %s\n", facts_ok ? "current" : "missing or stale: run qemu-p2p refresh");
-		if (json_object_array_length(blocked))
-			printf("old QEMU:    no clique for %s (capability at 0xC8 taken)\n",
-			       json_object_to_json_string(blocked));
-		printf("config:      %s%s\n", cfg.valid ? "valid" : cfg.error,
-		       json_object_get_boolean(json_object_object_get(j, "config_readable_by_vms")) ? ""
-			       : " (NOT readable by the VMs: the wrapper would pass through)");
-		for (size_t i = 0; i < n_doms; i++)
-			printf("domain:      %-20s %s\n", doms[i].name, doms[i].emulator);
-		json_object_put(j);
-	}
-	free(doms);
+	gather(&st, &l, arch, sysfs);
+	if (json)
+		cli_print_json(to_json(&st));
+	else
+		print_text(&st);
+	free(st.real);
+	free(st.blocked);
+	free(st.doms);
 	config_free(&cfg);
 	return 0;
 }

@@ -3,6 +3,7 @@
  * GPUs of one group did not get one id. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,45 +34,52 @@ static void help(void)
 	       "  -h, --help         show this help\n");
 }
 
+/* What vms says of one VM, gathered before it is printed as text or JSON. */
+struct report {
+	const struct vm *v;
+	struct strbuf warn;
+	bool asked;            /* --qmp */
+	struct live_dev *live; /* when asked and answered */
+	size_t n_live;
+	bool answered;
+	char err[300];         /* why QMP gave no answer */
+};
+
 /* The live devices from QMP: a GPU there without a clique, while the
  * command line gave cliques, was re-attached without one. */
-static struct json_object *live(const struct vm *v, struct strbuf *w, char *err, size_t size)
+static void ask_qmp(struct report *r)
 {
-	struct json_object *devs = qmp_vfio_devices(v, err, size);
 	bool cmdline_cliques = false;
 
-	for (size_t i = 0; i < v->args.n_devs; i++)
-		cmdline_cliques |= v->args.devs[i].clique >= 0;
-	for (size_t i = 0; devs && cmdline_cliques && i < json_object_array_length(devs); i++) {
-		struct json_object *d = json_object_array_get_idx(devs, i);
-
-		if (!json_object_get_boolean(json_object_object_get(d, "on_command_line")) &&
-		    !json_object_object_get(d, "clique"))
-			sb_addf(w, "%s%s (%s) was attached after start (QMP) without a clique: set hotplug = global",
-				w->len ? "; " : "", json_object_get_string(json_object_object_get(d, "id")),
-				json_object_get_string(json_object_object_get(d, "host")));
-	}
-	return devs;
+	r->asked = true;
+	r->answered = qmp_vfio_devices(r->v, &r->live, &r->n_live, r->err, sizeof(r->err)) == 0;
+	for (size_t i = 0; i < r->v->args.n_devs; i++)
+		cmdline_cliques |= r->v->args.devs[i].clique >= 0;
+	for (size_t i = 0; cmdline_cliques && i < r->n_live; i++)
+		if (!r->live[i].on_command_line && r->live[i].clique < 0)
+			sb_addf(&r->warn, "%s%s (%s) was attached after start (QMP) without a clique: set hotplug = global",
+				r->warn.len ? "; " : "", r->live[i].id, r->live[i].host);
 }
 
-static void print_live(struct json_object *devs, const char *err)
+static void print_live(const struct report *r)
 {
-	if (!devs) {
-		printf("  QMP: %s\n", err);
+	if (!r->answered) {
+		printf("  QMP: %s\n", r->err);
 		return;
 	}
-	printf("  QMP: %zu vfio-pci device%s now\n", json_object_array_length(devs), json_object_array_length(devs) == 1 ? "" : "s");
-	for (size_t i = 0; i < json_object_array_length(devs); i++) {
-		struct json_object *d = json_object_array_get_idx(devs, i), *c = json_object_object_get(d, "clique");
+	printf("  QMP: %zu vfio-pci device%s now\n", r->n_live, r->n_live == 1 ? "" : "s");
+	for (size_t i = 0; i < r->n_live; i++) {
+		char c[16];
 
-		printf("    %-14s %-13s clique %s%s\n", json_object_get_string(json_object_object_get(d, "id")),
-		       json_object_get_string(json_object_object_get(d, "host")), c ? json_object_get_string(c) : "none",
-		       json_object_get_boolean(json_object_object_get(d, "on_command_line")) ? "" : " (hotplugged)");
+		snprintf(c, sizeof(c), "%d", r->live[i].clique);
+		printf("    %-14s %-13s clique %s%s\n", r->live[i].id, r->live[i].host, r->live[i].clique >= 0 ? c : "none",
+		       r->live[i].on_command_line ? "" : " (hotplugged)");
 	}
 }
 
-static void print_vm(const struct vm *v, const char *warn)
+static void print_vm(const struct report *r)
 {
+	const struct vm *v = r->v;
 	char a[PCI_ADDR_STRLEN], title[160];
 
 	printf("pid %ld  %s\n", v->pid, vm_title(v, title, sizeof(title)));
@@ -86,12 +94,31 @@ static void print_vm(const struct vm *v, const char *warn)
 	}
 	if (!v->args.n_devs)
 		printf("  no vfio-pci device\n");
-	if (warn && *warn)
-		printf("  WARN: %s\n", warn);
+	if (r->warn.len)
+		printf("  WARN: %s\n", r->warn.s);
+	if (r->asked)
+		print_live(r);
 }
 
-static struct json_object *vm_json(const struct vm *v, const char *warn)
+static struct json_object *live_json(const struct report *r)
 {
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < r->n_live; i++) {
+		struct json_object *d = json_object_new_object();
+
+		json_object_object_add(d, "id", json_object_new_string(r->live[i].id));
+		json_object_object_add(d, "host", json_object_new_string(r->live[i].host));
+		json_object_object_add(d, "clique", r->live[i].clique >= 0 ? json_object_new_int(r->live[i].clique) : NULL);
+		json_object_object_add(d, "on_command_line", json_object_new_boolean(r->live[i].on_command_line));
+		json_object_array_add(arr, d);
+	}
+	return arr;
+}
+
+static struct json_object *vm_json(const struct report *r)
+{
+	const struct vm *v = r->v;
 	struct json_object *o = json_object_new_object(), *gpus = json_object_new_array();
 	char a[PCI_ADDR_STRLEN];
 
@@ -111,8 +138,32 @@ static struct json_object *vm_json(const struct vm *v, const char *warn)
 		json_object_array_add(gpus, g);
 	}
 	json_object_object_add(o, "gpus", gpus);
-	json_object_object_add(o, "warnings", json_object_new_string(warn ? warn : ""));
+	json_object_object_add(o, "warnings", json_object_new_string(r->warn.s ? r->warn.s : ""));
+	if (r->asked) {
+		json_object_object_add(o, "qmp", r->answered ? live_json(r) : NULL);
+		json_object_object_add(o, "qmp_error", r->answered ? NULL : json_object_new_string(r->err));
+	}
 	return o;
+}
+
+static void print_all(const struct report *reports, size_t n, bool json)
+{
+	struct json_object *j, *arr;
+
+	if (!json) {
+		if (!n)
+			printf("No running QEMU process.\n");
+		for (size_t i = 0; i < n; i++)
+			print_vm(&reports[i]);
+		return;
+	}
+	j = json_object_new_object();
+	arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, vm_json(&reports[i]));
+	json_object_object_add(j, "version", json_object_new_int(1));
+	json_object_object_add(j, "vms", arr);
+	cli_print_json(j);
 }
 
 int cmd_vms(int argc, char **argv)
@@ -130,7 +181,6 @@ int cmd_vms(int argc, char **argv)
 	struct vm *vms = NULL;
 	size_t n = 0;
 	bool json = false, warned = false, use_qmp = false;
-	struct json_object *j, *arr;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:jh", longs, NULL)) != -1) {
@@ -152,41 +202,20 @@ int cmd_vms(int argc, char **argv)
 	config_load(cli_config_path(conf), &cfg);
 	hostplan_effective(&hp, &cfg);
 	vmscan(proc, &vms, &n);
-	j = json_object_new_object();
-	arr = json_object_new_array();
-	if (!n && !json)
-		printf("No running QEMU process.\n");
+	struct report reports[n + 1];
+
 	for (size_t i = 0; i < n; i++) {
-		struct strbuf w = { 0 };
-		struct json_object *devs = NULL;
-		char err[300] = "";
-
-		vm_audit(&vms[i], &hp, &w);
+		reports[i] = (struct report){ .v = &vms[i] };
+		vm_audit(&vms[i], &hp, &reports[i].warn);
 		if (use_qmp)
-			devs = live(&vms[i], &w, err, sizeof(err));
-		warned |= w.len > 0;
-		if (json) {
-			struct json_object *o = vm_json(&vms[i], w.s);
-
-			if (use_qmp) {
-				json_object_object_add(o, "qmp", devs ? json_object_get(devs) : NULL);
-				json_object_object_add(o, "qmp_error", devs ? NULL : json_object_new_string(err));
-			}
-			json_object_array_add(arr, o);
-		} else {
-			print_vm(&vms[i], w.s);
-			if (use_qmp)
-				print_live(devs, err);
-		}
-		json_object_put(devs);
-		sb_free(&w);
+			ask_qmp(&reports[i]);
+		warned |= reports[i].warn.len > 0;
 	}
-	json_object_object_add(j, "version", json_object_new_int(1));
-	json_object_object_add(j, "vms", arr);
-	if (json)
-		cli_print_json(j);
-	else
-		json_object_put(j);
+	print_all(reports, n, json);
+	for (size_t i = 0; i < n; i++) {
+		sb_free(&reports[i].warn);
+		free(reports[i].live);
+	}
 	vmscan_free(vms, n);
 	hostplan_free(&hp);
 	config_free(&cfg);

@@ -54,42 +54,42 @@ static bool on_command_line(const struct vm *v, const char *id)
 	return false;
 }
 
-struct json_object *qmp_vfio_devices(const struct vm *v, char *err, size_t size)
+int qmp_vfio_devices(const struct vm *v, struct live_dev **out, size_t *n, char *err, size_t size)
 {
-	struct json_object *list, *out;
+	struct json_object *list;
 
+	*out = NULL;
+	*n = 0;
 	if (!v->args.name) {
 		snprintf(err, size, "no -name: libvirt cannot name this VM");
-		return NULL;
+		return -1;
 	}
 	list = qmp(v->args.name, "{\"execute\":\"qom-list\",\"arguments\":{\"path\":\"/machine/peripheral\"}}", err, size);
 	if (!list)
-		return NULL;
-	out = json_object_new_array();
+		return -1;
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		struct json_object *e = json_object_array_get_idx(list, i), *name, *type, *host, *clique, *d;
+		struct json_object *e = json_object_array_get_idx(list, i), *name, *type, *host, *clique;
+		struct live_dev d = { .clique = -1 };
 		char path[300];
-		int c;
 
 		if (!json_object_object_get_ex(e, "name", &name) || !json_object_object_get_ex(e, "type", &type) ||
 		    strncmp(json_object_get_string(type), "child<vfio-pci", 14))
 			continue;
-		snprintf(path, sizeof(path), "/machine/peripheral/%s", json_object_get_string(name));
+		snprintf(d.id, sizeof(d.id), "%s", json_object_get_string(name));
+		snprintf(path, sizeof(path), "/machine/peripheral/%s", d.id);
 		host = qom_get(v->args.name, path, "host", err, size);
 		clique = qom_get(v->args.name, path, "x-nv-gpudirect-clique", err, size);
-		c = clique ? json_object_get_int(clique) : -1;
-		d = json_object_new_object();
-		json_object_object_add(d, "id", json_object_new_string(json_object_get_string(name)));
-		json_object_object_add(d, "host", host ? json_object_get(host) : NULL);
+		snprintf(d.host, sizeof(d.host), "%s", host ? json_object_get_string(host) : "");
 		/* QEMU reports 255 for "no clique". */
-		json_object_object_add(d, "clique", c >= 0 && c <= 15 ? json_object_new_int(c) : NULL);
-		json_object_object_add(d, "on_command_line",
-				       json_object_new_boolean(on_command_line(v, json_object_get_string(name))));
-		json_object_array_add(out, d);
+		if (clique && json_object_get_int(clique) >= 0 && json_object_get_int(clique) <= 15)
+			d.clique = json_object_get_int(clique);
+		d.on_command_line = on_command_line(v, d.id);
 		json_object_put(host);
 		json_object_put(clique);
+		if (grow_array((void **)out, n, sizeof(d), &d) < 0)
+			break;
 	}
 	json_object_put(list);
 	err[0] = '\0';
-	return out;
+	return 0;
 }

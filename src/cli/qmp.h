@@ -10,9 +10,16 @@
 
 #include "vmscan.h"
 
-/* The domain's live vfio-pci devices as a JSON array of {"id", "host",
- * "clique" (null when unset), "on_command_line"}; NULL with why in err
- * (virsh missing, domain unknown to libvirt, QMP error). Owned. */
-struct json_object *qmp_vfio_devices(const struct vm *v, char *err, size_t size);
+/* A vfio-pci device the running QEMU has. */
+struct live_dev {
+	char id[64];
+	char host[32];
+	int clique;           /* -1 when unset (QEMU says 255) */
+	bool on_command_line; /* else attached later, over QMP */
+};
+
+/* The domain's live vfio-pci devices (owned array); -1 with why in err
+ * (virsh missing, domain unknown to libvirt, QMP error). */
+int qmp_vfio_devices(const struct vm *v, struct live_dev **out, size_t *n, char *err, size_t size);
 
 #endif
