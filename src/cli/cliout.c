@@ -2,6 +2,7 @@
 #include "cliout.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,31 @@ int cli_open_root(const char *opt, const char *dflt, int *fd)
 	if (r < 0)
 		fprintf(stderr, "%s: cannot open %s: %s\n", program_invocation_short_name, path, strerror(-r));
 	return r;
+}
+
+int cli_view_open(int argc, char **argv, const char *cmd, void (*help)(void), struct cli_view *v)
+{
+	static const struct option longs[] = {
+		{ "sysfs", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *root = NULL;
+	int c;
+
+	*v = (struct cli_view){ .sysfs = -1 };
+	while ((c = getopt_long(argc, argv, "jh", longs, NULL)) != -1) {
+		switch (c) {
+		case 's': root = optarg; break;
+		case 'j': v->json = true; break;
+		case 'h': help(); return 0;
+		default: return cli_usage(cmd, "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	return cli_open_root(root, SYSFS_DEFAULT_ROOT, &v->sysfs) < 0 ? 1 : -1;
 }
 
 void cli_print_json(struct json_object *o)

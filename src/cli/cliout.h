@@ -14,6 +14,17 @@
  * directory; prints why on failure. */
 int cli_open_root(const char *opt, const char *dflt, int *fd);
 
+/* A command that only shows a sysfs tree: --sysfs DIR, --json, --help. */
+struct cli_view {
+	int sysfs; /* opened; the caller closes it */
+	bool json;
+};
+
+/* Parses those options for command cmd and opens the tree. Returns -1 to
+ * go on, or the exit status to end with: 0 after help(), EXIT_USAGE, or 1
+ * when the tree cannot be opened (said on stderr). */
+int cli_view_open(int argc, char **argv, const char *cmd, void (*help)(void), struct cli_view *v);
+
 /* Prints one JSON object followed by a newline, then drops it. */
 void cli_print_json(struct json_object *o);
 

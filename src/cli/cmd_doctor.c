@@ -302,22 +302,16 @@ static void check_bar1(struct doctor *d)
 static void check_wrapper(struct doctor *d, const char *real)
 {
 	char path[4096];
-	const char *found = NULL;
 	/* QEMU_P2P_PATH stands in for the standard PATH in tests. */
 	const char *std = getenv("QEMU_P2P_PATH");
-	char *dirs = strdup(std && *std ? std : RESOLVE_STD_PATH), *save = NULL;
+	bool found = resolve_on_path(std && *std ? std : RESOLVE_STD_PATH, RESOLVE_DEFAULT_ARCH, path,
+				     sizeof(path)) == 0;
 
-	for (char *dir = strtok_r(dirs, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-		snprintf(path, sizeof(path), "%s/qemu-system-%s", dir, RESOLVE_DEFAULT_ARCH);
-		if (access(path, X_OK) == 0)
-			found = path;
-	}
-	free(dirs);
-	if (found && cli_is_wrapper(found))
-		add(d, ST_PASS, "wrapper", NULL, "%s is qemu-p2p-wrap; it execs %s", found, real ? real : "(no QEMU found)");
+	if (found && cli_is_wrapper(path))
+		add(d, ST_PASS, "wrapper", NULL, "%s is qemu-p2p-wrap; it execs %s", path, real ? real : "(no QEMU found)");
 	else
 		add(d, ST_WARN, "wrapper", "run qemu-p2p install", "libvirt finds %s, which is not the wrapper",
-		    found ? found : "no qemu-system-" RESOLVE_DEFAULT_ARCH);
+		    found ? path : "no qemu-system-" RESOLVE_DEFAULT_ARCH);
 }
 
 static void check_config(struct doctor *d, const char *real)

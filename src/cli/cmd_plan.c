@@ -66,9 +66,10 @@ static void plan_free(struct plan *p)
 	free(p->acs.s);
 }
 
-/* Renumbers raw labels (any ints; -1: in no group, so alone) as 0, 1, 2
- * in order. */
-static void relabel(struct plan *p, const int *raw)
+/* The group numbers shown to the operator: raw labels (any ints; -1: in no
+ * group) as 0, 1, 2 in order of first appearance, each GPU in no group
+ * shown as a group of its own. */
+static void number_for_display(struct plan *p, const int *raw)
 {
 	p->n_groups = 0;
 	for (size_t i = 0; i < p->n; i++) {
@@ -121,7 +122,7 @@ static int from_topology(const struct opts *o, const struct config *cfg, int sys
 	if ((r = plan_alloc(p, hp.n)) == 0) {
 		for (size_t i = 0; i < hp.n; i++)
 			p->addr[i] = hp.gpus[i]->addr;
-		relabel(p, hp.labels);
+		number_for_display(p, hp.labels);
 		p->level = link_level_name(hp.grouping.level);
 		if (level == LINK_AUTO)
 			snprintf(p->reason, sizeof(p->reason), "auto: %s", hp.grouping.why);
@@ -170,7 +171,7 @@ static int from_nvidia_smi(const char *path, struct plan *p)
 		p->addr[i] = ns.addr[order[i]];
 		sorted[i] = raw[order[i]];
 	}
-	relabel(p, sorted);
+	number_for_display(p, sorted);
 	for (size_t i = 0; i < ns.n; i++)
 		for (size_t k = i + 1; k < ns.n; k++)
 			if (ns.ok[order[i]][order[k]] && p->label[i] != p->label[k])

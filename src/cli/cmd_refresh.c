@@ -55,8 +55,15 @@ static int qemu_version(const char *real, char **out, struct err *e)
 	char *p, *end;
 	int status = 0, ma, mi, r = cli_capture(argv, &text, &status);
 
-	if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || facts_parse_version(text, &ma, &mi) < 0) {
-		err_set(e, "%s -version did not print a QEMU version%s", real, r < 0 ? " (could not run it)" : "");
+	if (r < 0) {
+		err_set(e, "cannot run %s -version: %s", real, strerror(-r));
+		return r;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || facts_parse_version(text, &ma, &mi) < 0) {
+		text[strcspn(text, "\n")] = '\0';
+		err_set(e, "%s -version did not print a QEMU version (%s %d): %.200s", real,
+			WIFEXITED(status) ? "exit status" : "signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), text);
 		return -EINVAL;
 	}
 	p = strstr(text, "version ");

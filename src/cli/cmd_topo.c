@@ -1,7 +1,6 @@
 /* qemu-p2p topo: the GPUs of this host and the PCIe link between each pair,
  * in nvidia-smi's words, read from sysfs alone (works with GPUs bound to
  * vfio-pci, where nvidia-smi cannot run). */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -149,33 +148,12 @@ static struct json_object *to_json(const struct hostplan *p)
 	return j;
 }
 
-int cmd_topo(int argc, char **argv)
+static int show(int sysfs, bool json)
 {
-	static const struct option longs[] = {
-		{ "sysfs", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *root = NULL;
-	_cleanup_close_ int sysfs = -1;
 	struct hostplan p;
-	bool json = false;
-	int c, r;
+	int r = hostplan_read(sysfs, &p);
 
-	while ((c = getopt_long(argc, argv, "jh", longs, NULL)) != -1) {
-		switch (c) {
-		case 's': root = optarg; break;
-		case 'j': json = true; break;
-		case 'h': help(); return 0;
-		default: return cli_usage("topo", "unknown option");
-		}
-	}
-	if (optind < argc)
-		return cli_usage("topo", "unexpected argument '%s'", argv[optind]);
-	if (cli_open_root(root, SYSFS_DEFAULT_ROOT, &sysfs) < 0)
-		return 1;
-	if ((r = hostplan_read(sysfs, &p)) < 0) {
+	if (r < 0) {
 		fprintf(stderr, "qemu-p2p topo: cannot list PCI functions under the sysfs root: %s\n", strerror(-r));
 		return 1;
 	}
@@ -185,4 +163,16 @@ int cmd_topo(int argc, char **argv)
 		print_text(&p);
 	hostplan_free(&p);
 	return 0;
+}
+
+int cmd_topo(int argc, char **argv)
+{
+	struct cli_view v;
+	int r = cli_view_open(argc, argv, "topo", help, &v);
+
+	if (r < 0) {
+		r = show(v.sysfs, v.json);
+		close(v.sysfs);
+	}
+	return r;
 }

@@ -17,8 +17,6 @@
 
 extern char **environ;
 
-#define WRAPPER_MARKER "@(#)qemu-p2p-wrap marker 1"
-
 const char *cli_config_path(const char *opt)
 {
 	const char *env = getenv("QEMU_P2P_CONFIG");
@@ -52,27 +50,9 @@ bool cli_is_wrapper(const char *path)
 	return found;
 }
 
-static int first_on_path(const char *arch, char **out)
-{
-	_cleanup_free_ char *dirs = strdup(RESOLVE_STD_PATH);
-	char *save = NULL, path[4096];
-
-	if (!dirs)
-		return -ENOMEM;
-	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(path, sizeof(path), "%s/qemu-system-%s", d, arch);
-		if (access(path, X_OK) == 0) {
-			*out = strdup(path);
-			return *out ? 0 : -ENOMEM;
-		}
-	}
-	return -ENOENT;
-}
-
 int cli_real_qemu(const struct config *cfg, const char *arch, char **out, struct err *e)
 {
-	_cleanup_free_ char *first = NULL;
-	char path[PATH_MAX];
+	char first[PATH_MAX], path[PATH_MAX];
 	struct resolve_in in = {
 		.config_binary = cfg->binary,
 		.arch = arch,
@@ -81,9 +61,11 @@ int cli_real_qemu(const struct config *cfg, const char *arch, char **out, struct
 	};
 	int r;
 
-	if (first_on_path(arch, &first) == 0 && cli_is_wrapper(first))
+	bool found = resolve_on_path(RESOLVE_STD_PATH, arch, first, sizeof(first)) == 0;
+
+	if (found && cli_is_wrapper(first))
 		in.self = first;
-	else if (first && !cfg->binary)
+	else if (found && !cfg->binary)
 		return (*out = strdup(first)) ? 0 : -ENOMEM;
 	if ((r = resolve_qemu(&in, path, sizeof(path), e)) < 0)
 		return r;

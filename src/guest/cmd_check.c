@@ -196,20 +196,9 @@ int cmd_check(int argc, char **argv)
 		return cli_usage("check", "unexpected argument '%s'", argv[optind]);
 	if (cli_open_root(sysroot, SYSFS_DEFAULT_ROOT, &sysfs) < 0 || cli_open_root(procroot, "/proc", &proc) < 0)
 		return 2;
-	if ((r = guestscan_read(sysfs, &g)) < 0) {
-		fprintf(stderr, "qemu-p2p-guest check: cannot list PCI functions: %s\n", err_text(r));
-		return 2;
-	}
-	for (size_t i = 0; i < g.n_gpus && r == 0; i++)
-		if (g.gpus[i].clique == GUEST_UNREADABLE)
-			r = 1;
-	if (r) {
-		fprintf(stderr, "qemu-p2p-guest check: the clique ids are past the first 64 bytes of config space,\n"
-				"which only root may read: run it as root\n");
-	} else if (!g.n_gpus) {
-		fprintf(stderr, "qemu-p2p-guest check: no NVIDIA GPU in this VM\n");
-		r = 2;
-	} else if (cuda_load(&cu, msg, sizeof(msg)) < 0) {
+	if ((r = guestscan_usable(sysfs, "check", &g)))
+		return r;
+	if (cuda_load(&cu, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "qemu-p2p-guest check: %s\n", msg);
 		r = 2;
 	} else {

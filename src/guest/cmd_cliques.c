@@ -2,7 +2,6 @@
  * NUMA node and the clique id QEMU gave it, read from config space (the
  * vendor capability with the "P2P" signature); and the network functions,
  * for nccl-topo --nic-with. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "commands.h"
@@ -96,35 +95,17 @@ static int report(const struct guest *g, bool json)
 
 int cmd_cliques(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "sysfs", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *root = NULL;
-	_cleanup_close_ int sysfs = -1;
+	struct cli_view v;
 	struct guest g;
-	bool json = false;
-	int c, r;
+	int r = cli_view_open(argc, argv, "cliques", help, &v);
+	_cleanup_close_ int sysfs = v.sysfs;
 
-	while ((c = getopt_long(argc, argv, "jh", longs, NULL)) != -1) {
-		switch (c) {
-		case 's': root = optarg; break;
-		case 'j': json = true; break;
-		case 'h': help(); return 0;
-		default: return cli_usage("cliques", "unknown option");
-		}
-	}
-	if (optind < argc)
-		return cli_usage("cliques", "unexpected argument '%s'", argv[optind]);
-	if (cli_open_root(root, SYSFS_DEFAULT_ROOT, &sysfs) < 0)
-		return 1;
-	if ((r = guestscan_read(sysfs, &g)) < 0) {
+	if (r >= 0)
+		return r;
+	r = guestscan_read(sysfs, &g);
+	if (r < 0)
 		fprintf(stderr, "qemu-p2p-guest cliques: cannot list PCI functions: %s\n", err_text(r));
-		return 1;
-	}
-	r = report(&g, json);
-	guest_free(&g);
-	return r;
+	else
+		r = report(&g, v.json), guest_free(&g);
+	return r < 0 ? 1 : r;
 }

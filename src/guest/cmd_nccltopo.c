@@ -213,22 +213,9 @@ int cmd_nccl_topo(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	if (cli_open_root(o.sysfs, SYSFS_DEFAULT_ROOT, &sysfs) < 0)
 		return 1;
-	if ((r = guestscan_read(sysfs, &g)) < 0) {
-		fprintf(stderr, "qemu-p2p-guest nccl-topo: cannot list PCI functions: %s\n", err_text(r));
+	if (guestscan_usable(sysfs, "nccl-topo", &g))
 		return 1;
-	}
-	for (size_t i = 0; i < g.n_gpus && r == 0; i++)
-		if (g.gpus[i].clique == GUEST_UNREADABLE)
-			r = 1;
-	if (r)
-		fprintf(stderr, "qemu-p2p-guest nccl-topo: the clique ids are past the first 64 bytes of config space,\n"
-				"which only root may read: run it as root\n");
-	else if (!g.n_gpus) {
-		fprintf(stderr, "qemu-p2p-guest nccl-topo: no NVIDIA GPU in this VM\n");
-		r = 1;
-	} else {
-		r = build(sysfs, &o, &g);
-	}
+	r = build(sysfs, &o, &g);
 	guest_free(&g);
 	return r;
 }

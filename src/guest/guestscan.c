@@ -81,3 +81,24 @@ void guestscan_cpumap(int sysfs, long node, char *buf, size_t size)
 	if (node >= 0 && read_file_at(sysfs, path, 1024, &text, NULL) == 0)
 		snprintf(buf, size, "%.*s", (int)strcspn(text, "\n"), text);
 }
+
+int guestscan_usable(int sysfs, const char *cmd, struct guest *g)
+{
+	int r = guestscan_read(sysfs, g);
+	bool unreadable = false;
+
+	if (r < 0) {
+		fprintf(stderr, "qemu-p2p-guest %s: cannot list PCI functions: %s\n", cmd, err_text(r));
+		return 2;
+	}
+	for (size_t i = 0; i < g->n_gpus; i++)
+		unreadable |= g->gpus[i].clique == GUEST_UNREADABLE;
+	if (g->n_gpus && !unreadable)
+		return 0;
+	fprintf(stderr, "qemu-p2p-guest %s: %s\n", cmd,
+		unreadable ? "the clique ids are past the first 64 bytes of config space,\n"
+			     "which only root may read: run it as root"
+			   : "no NVIDIA GPU in this VM");
+	guest_free(g);
+	return unreadable ? 1 : 2;
+}

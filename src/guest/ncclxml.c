@@ -13,13 +13,13 @@
 #define SWITCH_SPEED "16.0 GT/s PCIe"
 #define SWITCH_WIDTH 16
 
-static size_t members_of(const struct nccl_dev *gpus, size_t n, int clique)
+/* Whether a GPU after gpus[i] shares its clique. */
+static bool clique_goes_on(const struct nccl_dev *gpus, size_t n, size_t i)
 {
-	size_t m = 0;
-
-	for (size_t i = 0; i < n; i++)
-		m += gpus[i].clique == clique;
-	return m;
+	for (size_t k = i + 1; k < n; k++)
+		if (gpus[k].clique == gpus[i].clique)
+			return true;
+	return false;
 }
 
 /* GT/s as a number, for picking the fastest link. */
@@ -65,7 +65,7 @@ size_t nccl_group(struct nccl_dev *gpus, size_t n_gpus, struct nccl_dev *nics, s
 		for (size_t k = 0; k < i && s < 0; k++)
 			if (g->clique >= 0 && gpus[k].clique == g->clique)
 				s = gpus[k].sw;
-		if (s < 0 && g->clique >= 0 && members_of(gpus, n_gpus, g->clique) >= 2)
+		if (s < 0 && g->clique >= 0 && clique_goes_on(gpus, n_gpus, i))
 			s = new_switch(sw, &n, max, g, g->clique);
 		if (s < 0)
 			continue;

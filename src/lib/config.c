@@ -209,17 +209,29 @@ static int key_identity(struct parse *ps, const char *v)
 	return set_string(&ps->f->identity, v);
 }
 
+/* The index of v (any case) among names; else the line fails with
+ * "key = v: use a, b or c" and -1. */
+static int choice(struct parse *ps, const char *key, const char *v, const char *const *names, size_t n)
+{
+	char list[128] = "";
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcasecmp(v, names[i]))
+			return (int)i;
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i == 0 ? "" : i + 1 < n ? ", " : " or ",
+			 names[i]);
+	fail(ps, "%s = %s: use %s", key, v, list);
+	return -1;
+}
+
 static int key_mode(struct parse *ps, const char *v)
 {
 	static const char *const modes[] = { [MODE_AUTO] = "auto", [MODE_MAP] = "map", [MODE_OFF] = "off" };
+	int i = choice(ps, "mode", v, modes, ARRAY_SIZE(modes));
 
-	for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
-		if (!strcasecmp(v, modes[i])) {
-			ps->f->mode = (enum clique_mode)i;
-			return 0;
-		}
-	}
-	fail(ps, "mode = %s: use auto, map or off", v);
+	if (i >= 0)
+		ps->f->mode = (enum clique_mode)i;
 	return 0;
 }
 
@@ -263,14 +275,10 @@ static int key_log(struct parse *ps, const char *v)
 	static const char *const targets[] = {
 		[LOGT_STDERR] = "stderr", [LOGT_SYSLOG] = "syslog", [LOGT_BOTH] = "both", [LOGT_OFF] = "off"
 	};
+	int i = choice(ps, "target", v, targets, ARRAY_SIZE(targets));
 
-	for (unsigned i = 0; i < ARRAY_SIZE(targets); i++) {
-		if (!strcasecmp(v, targets[i])) {
-			ps->f->log = (enum log_target)i;
-			return 0;
-		}
-	}
-	fail(ps, "target = %s: use stderr, syslog, both or off", v);
+	if (i >= 0)
+		ps->f->log = (enum log_target)i;
 	return 0;
 }
 

@@ -49,21 +49,34 @@ static int read_attr(int root, const struct pci_addr *a, const char *attr, char 
 	return r < 0 ? r : read_fd(fd, ATTR_MAX, out, NULL);
 }
 
-int sysfs_read_hex(int root, const struct pci_addr *a, const char *attr, unsigned long *out)
+/* A whole sysfs value as a number in base, then at most a newline. */
+static int read_number(int root, const struct pci_addr *a, const char *attr, int base, long long *out)
 {
 	_cleanup_free_ char *s = NULL;
 	char *end = NULL;
-	unsigned long v;
+	long long v;
 	int r = read_attr(root, a, attr, &s);
 
 	if (r < 0)
 		return r;
 	errno = 0;
-	v = strtoul(s, &end, 16);
+	v = strtoll(s, &end, base);
 	if (end == s || errno || (*end && *end != '\n'))
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+int sysfs_read_hex(int root, const struct pci_addr *a, const char *attr, unsigned long *out)
+{
+	long long v;
+	int r = read_number(root, a, attr, 16, &v);
+
+	if (r == 0 && v < 0)
+		return -EINVAL;
+	if (r == 0)
+		*out = (unsigned long)v;
+	return r;
 }
 
 int sysfs_read_str(int root, const struct pci_addr *a, const char *attr, char *buf, size_t size)
@@ -79,19 +92,14 @@ int sysfs_read_str(int root, const struct pci_addr *a, const char *attr, char *b
 
 int sysfs_read_long(int root, const struct pci_addr *a, const char *attr, long *out)
 {
-	_cleanup_free_ char *s = NULL;
-	char *end = NULL;
-	long v;
-	int r = read_attr(root, a, attr, &s);
+	long long v;
+	int r = read_number(root, a, attr, 10, &v);
 
-	if (r < 0)
-		return r;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || errno || (*end && *end != '\n'))
-		return -EINVAL;
-	*out = v;
-	return 0;
+	if (r == 0 && (v < LONG_MIN || v > LONG_MAX))
+		return -ERANGE;
+	if (r == 0)
+		*out = (long)v;
+	return r;
 }
 
 static int readlink_str(int dirfd, const char *path, char **out)
@@ -123,24 +131,9 @@ int sysfs_read_link_name(int root, const struct pci_addr *a, const char *attr, c
 int sysfs_read_config(int root, const struct pci_addr *a, uint8_t *buf, size_t *len)
 {
 	_cleanup_close_ int fd = -1;
-	size_t used = 0;
 	int r = open_attr(root, a, "config", &fd);
 
-	if (r < 0)
-		return r;
-	while (used < PCI_CONFIG_MAX) {
-		ssize_t n = pread(fd, buf + used, PCI_CONFIG_MAX - used, (off_t)used);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	*len = used;
-	return 0;
+	return r < 0 ? r : read_full(fd, buf, PCI_CONFIG_MAX, len);
 }
 
 /* Joins base (a directory relative to root) and a relative link target,

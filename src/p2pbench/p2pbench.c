@@ -110,6 +110,19 @@ static int setup(struct bench *b, const int *idx, int n_idx)
 	return 0;
 }
 
+/* Freeing only what was made: a half-built bench is torn down too. */
+static void mem_free(const struct cuda *cu, CUdeviceptr p)
+{
+	if (p)
+		cu->MemFree(p);
+}
+
+static void event_destroy(const struct cuda *cu, CUevent e)
+{
+	if (e)
+		cu->EventDestroy(e);
+}
+
 static void teardown(struct bench *b)
 {
 	struct cuda *cu = &b->cu;
@@ -122,14 +135,10 @@ static void teardown(struct bench *b)
 		cu->CtxSetCurrent(g->ctx);
 		if (g->mod)
 			cu->ModuleUnload(g->mod);
-		if (g->a)
-			cu->MemFree(g->a);
-		if (g->b)
-			cu->MemFree(g->b);
-		if (g->start)
-			cu->EventDestroy(g->start);
-		if (g->stop)
-			cu->EventDestroy(g->stop);
+		mem_free(cu, g->a);
+		mem_free(cu, g->b);
+		event_destroy(cu, g->start);
+		event_destroy(cu, g->stop);
 		if (g->stream)
 			cu->StreamDestroy(g->stream);
 		cu->DevicePrimaryCtxRelease(g->dev);

@@ -31,7 +31,7 @@
 #include "util.h"
 
 /* Lets `qemu-p2p` recognise an installed copy of this program. */
-__attribute__((used)) static const char wrapper_marker[] = "@(#)qemu-p2p-wrap marker 1";
+__attribute__((used)) static const char wrapper_marker[] = WRAPPER_MARKER;
 
 static void say(enum log_target t, const char *line)
 {

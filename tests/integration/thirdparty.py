@@ -294,8 +294,11 @@ def main():
             os.makedirs(os.path.join(work, "etc/qemu-p2p.d"))
             write_host(funcs, os.path.join(work, "sys"))
             gpus = [a for a in funcs if is_gpu(a)]
-            subprocess.run([CLI, "refresh", "--config", os.path.join(work, "etc/qemu-p2p.conf"), "--sysfs",
-                            os.path.join(work, "sys"), "--qemu", QEMU], capture_output=True, check=True)
+            r = subprocess.run([CLI, "refresh", "--config", os.path.join(work, "etc/qemu-p2p.conf"), "--sysfs",
+                                os.path.join(work, "sys"), "--qemu", QEMU], capture_output=True, text=True)
+            if r.returncode:
+                print(f"Bail out! {name}: qemu-p2p refresh exited {r.returncode}: {r.stderr.strip()}")
+                sys.exit(1)
             one, out, log = check_case(name, argv, work, {a: 0 for a in gpus}, "one group")
             gpu_devs = [i for i, o in vfio_devices(argv) if (a := host_of(o)) and is_gpu(a)]
             if len(gpu_devs) > 1:

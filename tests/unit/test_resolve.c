@@ -83,6 +83,22 @@ static void test_fallback_and_arch(void **state)
 	free(t), free(fb);
 }
 
+/* What a caller with this PATH runs: the first regular executable, skipping
+ * a directory of that name and a file without the x bit. */
+static void test_on_path(void **state)
+{
+	char *t = fixture_tmpdir(), *a = sub(t, "a"), *b = sub(t, "b"), *c = sub(t, "c"), *path = NULL, out[4096];
+	char *dir = sub(a, "qemu-system-x86_64"), *plain = fixture_write(b, "qemu-system-x86_64", "", 0644);
+	char *good = exe(c, "qemu-system-x86_64");
+
+	assert_true(asprintf(&path, "%s:%s:%s", a, b, c) > 0);
+	assert_int_equal(resolve_on_path(path, "x86_64", out, sizeof(out)), 0);
+	assert_string_equal(out, good);
+	assert_int_equal(resolve_on_path(path, "aarch64", out, sizeof(out)), -ENOENT);
+	assert_int_equal(resolve_on_path(path, "x86_64", out, 8), -ENAMETOOLONG);
+	free(t), free(a), free(b), free(c), free(path), free(dir), free(plain), free(good);
+}
+
 static int teardown(void **state)
 {
 	fixture_cleanup();
@@ -95,6 +111,7 @@ int main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_never_self),
 		cmocka_unit_test(test_fallback_and_arch),
+		cmocka_unit_test(test_on_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -65,28 +65,13 @@ static size_t first_size(int fd, size_t max)
 	return want < max ? want : max;
 }
 
-int read_fd(int fd, size_t max, char **out, size_t *len)
+int read_full(int fd, void *buf, size_t size, size_t *len)
 {
-	size_t cap = first_size(fd, max), used = 0;
-	_cleanup_free_ char *buf = malloc(cap + 1);
+	size_t used = 0;
 
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
+	while (used < size) {
+		ssize_t n = read(fd, (char *)buf + used, size - used);
 
-		if (used == cap && cap < max) {
-			size_t bigger = cap * 2 < max ? cap * 2 : max;
-			char *p = realloc(buf, bigger + 1);
-
-			if (!p)
-				return -ENOMEM;
-			buf = p;
-			cap = bigger;
-		}
-		if (used == cap)
-			break;
-		n = read(fd, buf + used, cap - used);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -95,6 +80,32 @@ int read_fd(int fd, size_t max, char **out, size_t *len)
 			break;
 		used += (size_t)n;
 	}
+	*len = used;
+	return 0;
+}
+
+int read_fd(int fd, size_t max, char **out, size_t *len)
+{
+	size_t cap = first_size(fd, max), used = 0, got;
+	_cleanup_free_ char *buf = malloc(cap + 1);
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	while ((r = read_full(fd, buf + used, cap - used, &got)) == 0) {
+		size_t bigger = cap * 2 < max ? cap * 2 : max;
+		char *p;
+
+		used += got;
+		if (used < cap || cap == max)
+			break;
+		if (!(p = realloc(buf, bigger + 1)))
+			return -ENOMEM;
+		buf = p;
+		cap = bigger;
+	}
+	if (r < 0)
+		return r;
 	buf[used] = '\0';
 	if (len)
 		*len = used;

@@ -90,6 +90,10 @@ const char *err_text(int r);
  * file. The descriptor is owned by the caller. */
 int open_regular_at(int dirfd, const char *path, int flags, int *fd);
 
+/* Reads into buf until size bytes or end of file, retrying short reads and
+ * EINTR; *len is what was read. The one read loop of the project. */
+int read_full(int fd, void *buf, size_t size, size_t *len);
+
 /* Read at most max bytes from fd (a regular file), or from a regular file
  * at path below dirfd, into a NUL-terminated buffer sized from fstat.
  * Owned result. */
