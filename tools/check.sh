@@ -17,7 +17,7 @@ asan=$build-asan
 	-Dstatic_wrapper=false > "$asan.setup.log" 2>&1
 # halt_on_error turns a UBSan report into a failing test.
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-	meson test -C "$asan" --print-errorlogs --num-processes 2 --no-suite lab --no-suite packaging
+	meson test -C "$asan" --print-errorlogs --num-processes 2 --no-suite lab --no-suite packaging --no-suite style
 
 stage "fuzzing, ${seconds} s per harness"
 sh "$tools/fuzz.sh" "$build" "$seconds" | tee "$build/fuzz.tap"

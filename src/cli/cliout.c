@@ -70,8 +70,9 @@ static void usage(FILE *out, const struct cli_command *cmds, size_t n, const cha
 	fprintf(out, "Usage: %s COMMAND [OPTIONS]\n\n%s\n\nCommands:\n", prog, about);
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(out, "\nOptions:\n  -h, --help     show this help\n  -V, --version  show the version\n"
-		     "\nRun \"%s COMMAND --help\" for a command's options. See %s(%d).\n",
+	fprintf(out,
+		"\nOptions:\n  -h, --help     show this help\n  -V, --version  show the version\n"
+		"\nRun \"%s COMMAND --help\" for a command's options. See %s(%d).\n",
 		prog, prog, strcmp(prog, "qemu-p2p") ? 1 : 8);
 }
 

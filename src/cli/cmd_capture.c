@@ -34,11 +34,13 @@ static void help(void)
 	       "  -h, --help         show this help\n");
 }
 
-static const char *const attrs[] = { "vendor", "device", "class", "numa_node", "resource", "subsystem_vendor",
-				     "subsystem_device", "revision", "current_link_speed", "current_link_width" };
+static const char *const attrs[] = {
+	"vendor",           "device",           "class",    "numa_node",          "resource",
+	"subsystem_vendor", "subsystem_device", "revision", "current_link_speed", "current_link_width"
+};
 
 struct capture {
-	char *stage;          /* staging directory, absolute */
+	char *stage; /* staging directory, absolute */
 	int sysfs, proc;
 	struct strbuf manifest;
 };

@@ -33,7 +33,7 @@ struct check {
 
 struct doctor {
 	int sysfs, proc;
-	const char *qemu;         /* --qemu, else as the wrapper finds it */
+	const char *qemu; /* --qemu, else as the wrapper finds it */
 	struct config cfg;
 	struct hostplan hp;
 	struct vm *vms;
@@ -121,7 +121,8 @@ static void check_iommu(struct doctor *d)
 		return;
 	}
 	if (!strcmp(vendor, "GenuineIntel") && !(cmdline && strstr(cmdline, "intel_iommu=on")))
-		add(d, ST_FAIL, "iommu", "add intel_iommu=on iommu=pt to the kernel command line and enable VT-d in firmware",
+		add(d, ST_FAIL, "iommu",
+		    "add intel_iommu=on iommu=pt to the kernel command line and enable VT-d in firmware",
 		    "no IOMMU groups; %s CPU, kernel command line without intel_iommu=on", vendor);
 	else if (!strcmp(vendor, "AuthenticAMD"))
 		add(d, ST_FAIL, "iommu", "enable IOMMU (AMD-Vi) in firmware; add iommu=pt to the kernel command line",
@@ -163,14 +164,16 @@ static void check_binding(struct doctor *d)
 			add(d, ST_PASS, "vfio", NULL, "%s bound to vfio-pci", addr_of(g, a));
 		else if (in_running_vm(d, &g->addr))
 			add(d, ST_FAIL, "vfio", "bind it to vfio-pci (driverctl set-override ADDRESS vfio-pci)",
-			    "%s is passed to a running VM but bound to %s", addr_of(g, a), g->driver[0] ? g->driver : "no driver");
+			    "%s is passed to a running VM but bound to %s", addr_of(g, a),
+			    g->driver[0] ? g->driver : "no driver");
 		else
 			add(d, ST_INFO, "vfio", "libvirt binds it when a VM starts (managed='yes', as Nova does)",
 			    "%s bound to %s", addr_of(g, a), g->driver[0] ? g->driver : "no driver");
 		for (size_t k = 0; g->iommu_group >= 0 && k < d->hp.h.n; k++) {
 			const struct host_fn *f = &d->hp.h.fns[k];
 
-			if (f->iommu_group == g->iommu_group && !same_slot(&f->addr, &g->addr) && (f->cls >> 8) != 0x0604)
+			if (f->iommu_group == g->iommu_group && !same_slot(&f->addr, &g->addr) &&
+			    (f->cls >> 8) != 0x0604)
 				sb_addf(&others, "%s%s (%s)", others.len ? ", " : "", addr_of(f, b),
 					f->driver[0] ? f->driver : "no driver");
 		}
@@ -198,7 +201,8 @@ static void check_acs(struct doctor *d)
 		return;
 	}
 	if (geteuid() != 0) {
-		add(d, ST_INFO, "acs", "run doctor as root", "not checked: ACS lives in extended config space, root only");
+		add(d, ST_INFO, "acs", "run doctor as root",
+		    "not checked: ACS lives in extended config space, root only");
 		return;
 	}
 	n = hostplan_acs(&d->hp, d->sysfs, d->hp.labels, br, ARRAY_SIZE(br));
@@ -232,7 +236,8 @@ static void check_vms(struct doctor *d)
 		sb_free(&w);
 	}
 	if (with_gpus)
-		add(d, ST_INFO, "vms", NULL, "%zu running VM%s with vfio-pci devices", with_gpus, with_gpus == 1 ? "" : "s");
+		add(d, ST_INFO, "vms", NULL, "%zu running VM%s with vfio-pci devices", with_gpus,
+		    with_gpus == 1 ? "" : "s");
 }
 
 static void check_qemu_caps(struct doctor *d, const char *real)
@@ -254,14 +259,16 @@ static void check_qemu_caps(struct doctor *d, const char *real)
 	for (size_t i = 0; i < d->hp.n; i++) {
 		uint8_t cfg[PCI_CONFIG_MAX];
 		size_t len = 0;
-		int r = sysfs_read_config(d->sysfs, &d->hp.gpus[i]->addr, cfg, &len) < 0 ? -ENODATA : caps_c8_free(cfg, len);
+		int r = sysfs_read_config(d->sysfs, &d->hp.gpus[i]->addr, cfg, &len) < 0 ? -ENODATA
+											 : caps_c8_free(cfg, len);
 
 		pci_addr_format(&d->hp.gpus[i]->addr, a);
 		if (r == 0)
 			add(d, ST_FAIL, "qemu-caps",
 			    "upgrade QEMU to 8.1 or newer; until then the wrapper adds no clique to this GPU",
 			    "QEMU %d.%d puts the clique capability at 0xC8, but a capability of %s covers it "
-			    "(QEMU would refuse to start the VM)", ma, mi, a);
+			    "(QEMU would refuse to start the VM)",
+			    ma, mi, a);
 		else if (r == 1)
 			add(d, ST_PASS, "qemu-caps", NULL, "QEMU %d.%d: 0xC8 is free on %s", ma, mi, a);
 		else
@@ -281,7 +288,8 @@ static void check_bar1(struct doctor *d)
 		uint64_t start = 0, end = 0, size;
 		const char *line;
 
-		if (sysfs_device_path(d->sysfs, &d->hp.gpus[i]->addr, &path) < 0 || !(path = realloc(path, strlen(path) + 10)))
+		if (sysfs_device_path(d->sysfs, &d->hp.gpus[i]->addr, &path) < 0 ||
+		    !(path = realloc(path, strlen(path) + 10)))
 			continue;
 		strcat(path, "/resource");
 		pci_addr_format(&d->hp.gpus[i]->addr, a);
@@ -304,11 +312,12 @@ static void check_wrapper(struct doctor *d, const char *real)
 	char path[4096];
 	/* QEMU_P2P_PATH stands in for the standard PATH in tests. */
 	const char *std = getenv("QEMU_P2P_PATH");
-	bool found = resolve_on_path(std && *std ? std : RESOLVE_STD_PATH, RESOLVE_DEFAULT_ARCH, path,
-				     sizeof(path)) == 0;
+	bool found =
+		resolve_on_path(std && *std ? std : RESOLVE_STD_PATH, RESOLVE_DEFAULT_ARCH, path, sizeof(path)) == 0;
 
 	if (found && cli_is_wrapper(path))
-		add(d, ST_PASS, "wrapper", NULL, "%s is qemu-p2p-wrap; it execs %s", path, real ? real : "(no QEMU found)");
+		add(d, ST_PASS, "wrapper", NULL, "%s is qemu-p2p-wrap; it execs %s", path,
+		    real ? real : "(no QEMU found)");
 	else
 		add(d, ST_WARN, "wrapper", "run qemu-p2p install", "libvirt finds %s, which is not the wrapper",
 		    found ? path : "no qemu-system-" RESOLVE_DEFAULT_ARCH);
@@ -326,7 +335,8 @@ static void check_config(struct doctor *d, const char *real)
 		const struct conf_file *cf = f ? &c->host : &c->op;
 
 		if (cf->present && !cli_readable_by_vms(cf->path))
-			add(d, ST_WARN, "config", "chmod 644 it", "%s is not readable by the VMs (qemu user)", cf->path);
+			add(d, ST_WARN, "config", "chmod 644 it", "%s is not readable by the VMs (qemu user)",
+			    cf->path);
 	}
 	if (!c->valid)
 		add(d, ST_FAIL, "config", "fix that line; until then every VM starts unchanged", "%s", c->error);
@@ -396,7 +406,9 @@ static int finish(struct doctor *d, bool json)
 		json_object_object_add(j, "checks", arr);
 		cli_print_json(j);
 	} else {
-		printf("\n%s\n", worst == ST_FAIL ? "A check failed." : worst == ST_WARN ? "Warnings." : "All checks pass.");
+		printf("\n%s\n", worst == ST_FAIL   ? "A check failed."
+				 : worst == ST_WARN ? "Warnings."
+						    : "All checks pass.");
 	}
 	return worst == ST_FAIL ? 2 : worst == ST_WARN ? 1 : 0;
 }
@@ -404,9 +416,12 @@ static int finish(struct doctor *d, bool json)
 int cmd_doctor(int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{ "config", required_argument, NULL, 'c' }, { "sysfs", required_argument, NULL, 's' },
-		{ "proc", required_argument, NULL, 'p' },   { "qemu", required_argument, NULL, 'q' },
-		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "sysfs", required_argument, NULL, 's' },
+		{ "proc", required_argument, NULL, 'p' },
+		{ "qemu", required_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *conf = NULL, *sysroot = NULL, *procroot = NULL;

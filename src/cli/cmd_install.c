@@ -112,7 +112,9 @@ static void self_test(struct inst *c)
 
 	if (c->l.root[0] || c->dry_run || c->no_refresh) {
 		fprintf(o, "refresh and self-test skipped%s: run \"qemu-p2p refresh\" on the host itself\n",
-			c->dry_run ? " (dry run)" : c->no_refresh ? " (--no-refresh)" : " under --root");
+			c->dry_run      ? " (dry run)"
+			: c->no_refresh ? " (--no-refresh)"
+					: " under --root");
 		return;
 	}
 	if (cli_capture(rf, &rout, &status) == 0)
@@ -161,11 +163,13 @@ static int install(struct inst *c)
 /* virsh dumpxml --inactive, <emulator> replaced, virsh define. */
 static int redefine(struct inst *c, const char *name, const char *from)
 {
-	char *dump[] = { (char *)"virsh", (char *)"-q", (char *)"-c", (char *)"qemu:///system", (char *)"dumpxml",
-			 (char *)"--inactive", (char *)"--security-info", (char *)name, NULL };
+	char *dump[] = { (char *)"virsh",           (char *)"-q",      (char *)"-c",
+			 (char *)"qemu:///system",  (char *)"dumpxml", (char *)"--inactive",
+			 (char *)"--security-info", (char *)name,      NULL };
 	char old[300], tmpl[] = "/tmp/qemu-p2p-domain.XXXXXX";
 	_cleanup_free_ char *xml = NULL, *out = NULL, *fixed = NULL;
-	char *def[] = { (char *)"virsh", (char *)"-q", (char *)"-c", (char *)"qemu:///system", (char *)"define", tmpl, NULL };
+	char *def[] = { (char *)"virsh",  (char *)"-q", (char *)"-c", (char *)"qemu:///system",
+			(char *)"define", tmpl,         NULL };
 	struct err e = { { 0 } };
 	int status = 1, fd;
 	char *at;
@@ -174,9 +178,11 @@ static int redefine(struct inst *c, const char *name, const char *from)
 		return 0;
 	snprintf(old, sizeof(old), "<emulator>%s</emulator>", from);
 	dump[0] = def[0] = (char *)"/usr/bin/virsh";
-	if (cli_capture(dump, &xml, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) || !(at = strstr(xml, old)))
+	if (cli_capture(dump, &xml, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) ||
+	    !(at = strstr(xml, old)))
 		return inst_fail(-EIO, "cannot read domain %s through libvirt: %s", name, xml ? xml : "");
-	if (asprintf(&fixed, "%.*s<emulator>%s</emulator>%s", (int)(at - xml), xml, c->l.packaged, at + strlen(old)) < 0 ||
+	if (asprintf(&fixed, "%.*s<emulator>%s</emulator>%s", (int)(at - xml), xml, c->l.packaged, at + strlen(old)) <
+		    0 ||
 	    (fd = mkstemp(tmpl)) < 0)
 		return -ENOMEM;
 	close(fd);
@@ -230,7 +236,8 @@ static int uninstall_shadow(struct inst *c, const char *at)
 				return inst_fail(r, "%s", e.msg);
 			if (!c->json)
 				printf("Define them again to use %s: virsh dumpxml NAME > x.xml; edit <emulator>; "
-				       "virsh define x.xml (Nova: hard reboot)\n", c->l.packaged);
+				       "virsh define x.xml (Nova: hard reboot)\n",
+				       c->l.packaged);
 		} else {
 			inst_note(c, at, "removed");
 			if (!c->dry_run && unlink(path) < 0)
@@ -325,11 +332,16 @@ static int uninstall(struct inst *c)
 static int run(int argc, char **argv, bool is_install)
 {
 	static const struct option longs[] = {
-		{ "mode", required_argument, NULL, 'm' },    { "root", required_argument, NULL, 'r' },
-		{ "arch", required_argument, NULL, 'a' },    { "wrapper", required_argument, NULL, 'w' },
-		{ "purge", no_argument, NULL, 'P' },         { "dry-run", no_argument, NULL, 'n' },
-		{ "redefine", no_argument, NULL, 'R' },      { "no-refresh", no_argument, NULL, 'F' },
-		{ "json", no_argument, NULL, 'j' },          { "help", no_argument, NULL, 'h' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "arch", required_argument, NULL, 'a' },
+		{ "wrapper", required_argument, NULL, 'w' },
+		{ "purge", no_argument, NULL, 'P' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "redefine", no_argument, NULL, 'R' },
+		{ "no-refresh", no_argument, NULL, 'F' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *cmd = is_install ? "install" : "uninstall", *root = NULL, *arch = RESOLVE_DEFAULT_ARCH;
@@ -386,7 +398,8 @@ static int run(int argc, char **argv, bool is_install)
 		json_object_object_add(j, "version", json_object_new_int(1));
 		json_object_object_add(j, "changed", json_object_new_boolean(c.changed));
 		json_object_object_add(j, "dry_run", json_object_new_boolean(c.dry_run));
-		json_object_object_add(j, "mode", json_object_new_string(c.mode == INSTALL_DIVERT ? "divert" : "shadow"));
+		json_object_object_add(j, "mode",
+				       json_object_new_string(c.mode == INSTALL_DIVERT ? "divert" : "shadow"));
 		json_object_object_add(j, "wrapper", json_object_new_string(c.wrapper_at));
 		json_object_object_add(j, "files", json_object_get(c.files));
 		json_object_object_add(j, "domains", json_object_get(c.domains));

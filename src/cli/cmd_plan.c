@@ -49,12 +49,12 @@ struct opts {
 struct plan {
 	size_t n;
 	struct pci_addr *addr;
-	int *label;             /* 0, 1, ... by first appearance */
-	int n_groups;           /* labels run from 0 to n_groups - 1 */
-	const char *level;      /* "PHB", or NULL for nvidia-smi */
+	int *label;        /* 0, 1, ... by first appearance */
+	int n_groups;      /* labels run from 0 to n_groups - 1 */
+	const char *level; /* "PHB", or NULL for nvidia-smi */
 	char reason[256];
-	struct strbuf dropped;  /* nvidia-smi OK pairs that no group keeps */
-	struct strbuf acs;      /* bridges with ACS redirect inside a group */
+	struct strbuf dropped; /* nvidia-smi OK pairs that no group keeps */
+	struct strbuf acs;     /* bridges with ACS redirect inside a group */
 	bool acs_checked;
 };
 
@@ -103,8 +103,8 @@ static void check_acs(struct plan *p, const struct hostplan *hp, int sysfs)
 		return;
 	n = hostplan_acs(hp, sysfs, p->label, br, ARRAY_SIZE(br));
 	for (size_t i = 0; i < n; i++)
-		sb_addf(&p->acs, "%s%s (ACS control bits 0x%02x: %s%s%s)", i ? ", " : "", pci_addr_format(&br[i].addr, a),
-			br[i].bits, br[i].bits & 0x04 ? "P2P request redirect " : "",
+		sb_addf(&p->acs, "%s%s (ACS control bits 0x%02x: %s%s%s)", i ? ", " : "",
+			pci_addr_format(&br[i].addr, a), br[i].bits, br[i].bits & 0x04 ? "P2P request redirect " : "",
 			br[i].bits & 0x08 ? "completion redirect " : "", br[i].bits & 0x20 ? "egress control" : "");
 }
 
@@ -127,8 +127,8 @@ static int from_topology(const struct opts *o, const struct config *cfg, int sys
 		if (level == LINK_AUTO)
 			snprintf(p->reason, sizeof(p->reason), "auto: %s", hp.grouping.why);
 		else
-			snprintf(p->reason, sizeof(p->reason), "%s", o->level_set ? "given with --level"
-						       : "[cliques] level in the configuration");
+			snprintf(p->reason, sizeof(p->reason), "%s",
+				 o->level_set ? "given with --level" : "[cliques] level in the configuration");
 		check_acs(p, &hp, sysfs);
 	}
 	hostplan_free(&hp);
@@ -175,8 +175,8 @@ static int from_nvidia_smi(const char *path, struct plan *p)
 	for (size_t i = 0; i < ns.n; i++)
 		for (size_t k = i + 1; k < ns.n; k++)
 			if (ns.ok[order[i]][order[k]] && p->label[i] != p->label[k])
-				sb_addf(&p->dropped, "%s%s-%s", p->dropped.len ? ", " : "", pci_addr_format(&p->addr[i], a),
-					pci_addr_format(&p->addr[k], b));
+				sb_addf(&p->dropped, "%s%s-%s", p->dropped.len ? ", " : "",
+					pci_addr_format(&p->addr[i], a), pci_addr_format(&p->addr[k], b));
 	return 0;
 }
 
@@ -206,7 +206,8 @@ static void print_text(const struct plan *p)
 	if (p->acs.len)
 		printf("ACS redirect on bridges between GPUs of a group (P2P works, through the root complex, "
 		       "slower): %s\n  to clear on a bridge: setpci -s ADDRESS ECAP_ACS+6.w=0000:002c "
-		       "(merges IOMMU groups; see qemu-p2p doctor)\n", p->acs.s);
+		       "(merges IOMMU groups; see qemu-p2p doctor)\n",
+		       p->acs.s);
 	else if (p->level && !p->acs_checked)
 		printf("ACS on the bridges was not checked: run as root to read their extended config space.\n");
 }
@@ -248,7 +249,8 @@ static int write_plan(const struct opts *o, const struct config *cfg, int sysfs,
 	int r = hostfile_clone(&cfg->host, &h);
 
 	if (cfg->op.set & SET_MODE && cfg->op.mode != MODE_MAP)
-		fprintf(stderr, "qemu-p2p plan: warning: %s sets mode = %s, which wins over the host file's mode = map\n",
+		fprintf(stderr,
+			"qemu-p2p plan: warning: %s sets mode = %s, which wins over the host file's mode = map\n",
 			cfg->op.path, clique_mode_name(cfg->op.mode));
 	if (cfg->op.set & SET_MAP)
 		fprintf(stderr, "qemu-p2p plan: warning: %s has its own [map], which wins over the one written here\n",
@@ -298,10 +300,14 @@ static int write_plan(const struct opts *o, const struct config *cfg, int sysfs,
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longs[] = {
-		{ "level", required_argument, NULL, 'l' },  { "from-nvidia-smi", required_argument, NULL, 'N' },
-		{ "write", no_argument, NULL, 'w' },        { "dry-run", no_argument, NULL, 'n' },
-		{ "config", required_argument, NULL, 'c' }, { "sysfs", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
+		{ "level", required_argument, NULL, 'l' },
+		{ "from-nvidia-smi", required_argument, NULL, 'N' },
+		{ "write", no_argument, NULL, 'w' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "sysfs", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;

@@ -149,10 +149,10 @@ static void report_text(const struct opts *o, const char *path, const struct con
 	for (size_t i = 0; !places_cap && i < n; i++)
 		printf("  %s: 0xC8 %s%s\n", pci_addr_format(&fns[i].addr, a), fns[i].verdict,
 		       !strcmp(fns[i].verdict, "unreadable") ? " (config space beyond 64 bytes needs root)" : "");
-	printf("hotplug = global: %s\n", h->hotplug_global_ok ? "possible (every GPU in one group, nothing else on vfio-pci)"
-							 : "not possible (GPUs in several groups, or other devices on vfio-pci)");
-	printf("%s %s%s\n", o->dry_run ? "would write" : changed ? "wrote" : "unchanged:", path,
-	       o->dry_run ? ":" : "");
+	printf("hotplug = global: %s\n",
+	       h->hotplug_global_ok ? "possible (every GPU in one group, nothing else on vfio-pci)"
+				    : "not possible (GPUs in several groups, or other devices on vfio-pci)");
+	printf("%s %s%s\n", o->dry_run ? "would write" : changed ? "wrote" : "unchanged:", path, o->dry_run ? ":" : "");
 }
 
 static struct json_object *report_json(const struct opts *o, const char *path, const struct conf_file *h,

@@ -49,10 +49,14 @@ static int parse_fd(struct opts *o, const char *arg)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longs[] = {
-		{ "config", required_argument, NULL, 'c' }, { "sysfs", required_argument, NULL, 's' },
-		{ "proc", required_argument, NULL, 'p' },   { "fd", required_argument, NULL, 'f' },
-		{ "qemu", required_argument, NULL, 'q' },   { "explain", no_argument, NULL, 'e' },
-		{ "null", no_argument, NULL, '0' },         { "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "sysfs", required_argument, NULL, 's' },
+		{ "proc", required_argument, NULL, 'p' },
+		{ "fd", required_argument, NULL, 'f' },
+		{ "qemu", required_argument, NULL, 'q' },
+		{ "explain", no_argument, NULL, 'e' },
+		{ "null", no_argument, NULL, '0' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c, r;
@@ -110,7 +114,9 @@ static int run(const struct opts *o, int argc, char **argv)
 			for (size_t i = 0; i < cfg.host.n_warnings; i++)
 				fprintf(stderr, "qemu-p2p: %s\n", cfg.host.warnings[i]);
 			fprintf(stderr, "qemu-p2p: %s\nqemu-p2p: exec %s\n",
-				out.summary ? out.summary : "a capability probe (-machine none), -version or a help request; unchanged",
+				out.summary
+					? out.summary
+					: "a capability probe (-machine none), -version or a help request; unchanged",
 				real ? real : "(no QEMU found)");
 		}
 	}

@@ -46,16 +46,16 @@ static void version_of(const char *bin, char *out, size_t size)
 /* What status says, gathered before it is printed as text or JSON. */
 struct status {
 	enum install_mode mode;
-	char at[256];            /* the wrapper's path (in-root) */
+	char at[256]; /* the wrapper's path (in-root) */
 	bool wrapper_ok;
 	char wrapper_version[32];
-	char *real;              /* owned; NULL when no QEMU is found */
+	char *real; /* owned; NULL when no QEMU is found */
 	char real_version[32];
 	bool facts_ok;
 	struct pci_addr *blocked; /* GPUs a QEMU < 8.1 leaves without a clique */
 	size_t n_blocked;
 	const struct config *cfg;
-	bool readable;           /* the configuration files, by the VMs */
+	bool readable; /* the configuration files, by the VMs */
 	struct domain *doms;
 	size_t n_doms;
 };
@@ -154,9 +154,12 @@ static struct json_object *to_json(const struct status *st)
 int cmd_status(int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{ "root", required_argument, NULL, 'r' },   { "arch", required_argument, NULL, 'a' },
-		{ "config", required_argument, NULL, 'c' }, { "sysfs", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "arch", required_argument, NULL, 'a' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "sysfs", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *root = NULL, *arch = RESOLVE_DEFAULT_ARCH, *conf = NULL, *sysroot = NULL;

@@ -94,7 +94,8 @@ static void print_text(const struct hostplan *p)
 		snprintf(grp, sizeof(grp), "%ld", f->iommu_group);
 		printf("%-5zu %-13s %-9s %-5s %-10s %-6s %s\n", i, pci_addr_format(&f->addr, a), id,
 		       f->numa >= 0 ? num : "-", f->driver[0] ? f->driver : "-", f->iommu_group >= 0 ? grp : "-",
-		       pciname_lookup(f->vendor, f->device, name, sizeof(name)) ? name : "(not in the PCI ID database)");
+		       pciname_lookup(f->vendor, f->device, name, sizeof(name)) ? name
+										: "(not in the PCI ID database)");
 	}
 	print_nvswitches(p);
 }

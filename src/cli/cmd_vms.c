@@ -42,7 +42,7 @@ struct report {
 	struct live_dev *live; /* when asked and answered */
 	size_t n_live;
 	bool answered;
-	char err[300];         /* why QMP gave no answer */
+	char err[300]; /* why QMP gave no answer */
 };
 
 /* The live devices from QMP: a GPU there without a clique, while the
@@ -57,7 +57,8 @@ static void ask_qmp(struct report *r)
 		cmdline_cliques |= r->v->args.devs[i].clique >= 0;
 	for (size_t i = 0; cmdline_cliques && i < r->n_live; i++)
 		if (!r->live[i].on_command_line && r->live[i].clique < 0)
-			sb_addf(&r->warn, "%s%s (%s) was attached after start (QMP) without a clique: set hotplug = global",
+			sb_addf(&r->warn,
+				"%s%s (%s) was attached after start (QMP) without a clique: set hotplug = global",
 				r->warn.len ? "; " : "", r->live[i].id, r->live[i].host);
 }
 
@@ -72,8 +73,8 @@ static void print_live(const struct report *r)
 		char c[16];
 
 		snprintf(c, sizeof(c), "%d", r->live[i].clique);
-		printf("    %-14s %-13s clique %s%s\n", r->live[i].id, r->live[i].host, r->live[i].clique >= 0 ? c : "none",
-		       r->live[i].on_command_line ? "" : " (hotplugged)");
+		printf("    %-14s %-13s clique %s%s\n", r->live[i].id, r->live[i].host,
+		       r->live[i].clique >= 0 ? c : "none", r->live[i].on_command_line ? "" : " (hotplugged)");
 	}
 }
 
@@ -90,7 +91,9 @@ static void print_vm(const struct report *r)
 		snprintf(clq, sizeof(clq), "%d", dv->clique);
 		printf("  %-14s %-13s clique %s\n", dv->id ? dv->id : "(no id)",
 		       v->addr_known[i] ? pci_addr_format(&v->addr[i], a) : dv->source_value,
-		       dv->clique >= 0 ? clq : dv->clique == -1 ? "none" : "invalid");
+		       dv->clique >= 0    ? clq
+		       : dv->clique == -1 ? "none"
+					  : "invalid");
 	}
 	if (!v->args.n_devs)
 		printf("  no vfio-pci device\n");
@@ -109,7 +112,8 @@ static struct json_object *live_json(const struct report *r)
 
 		json_object_object_add(d, "id", json_object_new_string(r->live[i].id));
 		json_object_object_add(d, "host", json_object_new_string(r->live[i].host));
-		json_object_object_add(d, "clique", r->live[i].clique >= 0 ? json_object_new_int(r->live[i].clique) : NULL);
+		json_object_object_add(d, "clique",
+				       r->live[i].clique >= 0 ? json_object_new_int(r->live[i].clique) : NULL);
 		json_object_object_add(d, "on_command_line", json_object_new_boolean(r->live[i].on_command_line));
 		json_object_array_add(arr, d);
 	}
@@ -131,8 +135,9 @@ static struct json_object *vm_json(const struct report *r)
 		struct json_object *g = json_object_new_object();
 
 		json_object_object_add(g, "id", dv->id ? json_object_new_string(dv->id) : NULL);
-		json_object_object_add(g, "address", v->addr_known[i] ? json_object_new_string(pci_addr_format(&v->addr[i], a))
-								       : NULL);
+		json_object_object_add(g, "address",
+				       v->addr_known[i] ? json_object_new_string(pci_addr_format(&v->addr[i], a))
+							: NULL);
 		json_object_object_add(g, "source", json_object_new_string(dv->source_value ? dv->source_value : ""));
 		json_object_object_add(g, "clique", dv->clique >= 0 ? json_object_new_int(dv->clique) : NULL);
 		json_object_array_add(gpus, g);
@@ -169,9 +174,12 @@ static void print_all(const struct report *reports, size_t n, bool json)
 int cmd_vms(int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{ "config", required_argument, NULL, 'c' }, { "sysfs", required_argument, NULL, 's' },
-		{ "proc", required_argument, NULL, 'p' },   { "json", no_argument, NULL, 'j' },
-		{ "qmp", no_argument, NULL, 'Q' },          { "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "sysfs", required_argument, NULL, 's' },
+		{ "proc", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "qmp", no_argument, NULL, 'Q' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *conf = NULL, *sysroot = NULL, *procroot = NULL;

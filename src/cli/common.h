@@ -28,5 +28,4 @@ bool cli_is_wrapper(const char *path);
 /* Runs argv, returns its stdout and stderr (owned) and exit status. */
 int cli_capture(char *const argv[], char **out, int *status);
 
-
 #endif

@@ -32,19 +32,21 @@ static void aa_block(struct inst *c, struct strbuf *b)
 		sb_addf(b, "%s", line);
 	if (c->mode == INSTALL_DIVERT)
 		sb_addf(b, "  %s.real rmix,\n", c->l.packaged);
-	sb_addf(b, "  /etc/qemu-p2p.conf r,\n"
-		   "  /etc/qemu-p2p.d/ r,\n"
-		   "  /etc/qemu-p2p.d/host.conf r,\n"
-		   "  # the sysfs and proc roots the wrapper opens, then what it reads below\n"
-		   "  # them: identity, class, NUMA node and place of the VM's GPUs and their\n"
-		   "  # bridges (mode = auto), the inherited descriptors (iommufd fd=N)\n"
-		   "  /sys/ r,\n"
-		   "  @{PROC}/ r,\n"
-		   "  /sys/bus/pci/devices/ r,\n"
-		   "  /sys/devices/pci[0-9]*/**/{vendor,device,class,numa_node,config} r,\n"
-		   "  /sys/class/vfio-dev/ r,\n"
-		   "  owner @{PROC}/@{pid}/fd/ r,\n"
-		   "%s\n", AA_END);
+	sb_addf(b,
+		"  /etc/qemu-p2p.conf r,\n"
+		"  /etc/qemu-p2p.d/ r,\n"
+		"  /etc/qemu-p2p.d/host.conf r,\n"
+		"  # the sysfs and proc roots the wrapper opens, then what it reads below\n"
+		"  # them: identity, class, NUMA node and place of the VM's GPUs and their\n"
+		"  # bridges (mode = auto), the inherited descriptors (iommufd fd=N)\n"
+		"  /sys/ r,\n"
+		"  @{PROC}/ r,\n"
+		"  /sys/bus/pci/devices/ r,\n"
+		"  /sys/devices/pci[0-9]*/**/{vendor,device,class,numa_node,config} r,\n"
+		"  /sys/class/vfio-dev/ r,\n"
+		"  owner @{PROC}/@{pid}/fd/ r,\n"
+		"%s\n",
+		AA_END);
 }
 
 /* text without our block (owned). */
@@ -105,15 +107,21 @@ void confine_selinux(struct inst *c, bool add)
 	_cleanup_free_ char *out = NULL;
 	int status = 1;
 
-	if (c->l.root[0] || access(probe[0], X_OK) < 0 || cli_capture(probe, &out, &status) < 0 ||
-	    !WIFEXITED(status) || WEXITSTATUS(status))
+	if (c->l.root[0] || access(probe[0], X_OK) < 0 || cli_capture(probe, &out, &status) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
 		return; /* no SELinux here (or an image build): nothing to label */
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
 		const char *spec = rules[i][1] ? rules[i][1] : c->wrapper_at;
-		char *argv[] = { (char *)"/usr/sbin/semanage", (char *)"fcontext", (char *)(add ? "-a" : "-d"),
-				 (char *)"-t", (char *)rules[i][0], (char *)spec, NULL };
-		char *rc[] = { (char *)"/usr/sbin/restorecon", (char *)"-R", (char *)c->wrapper_at,
-			       (char *)"/etc/qemu-p2p.conf", (char *)"/etc/qemu-p2p.d", NULL };
+		char *argv[] = { (char *)"/usr/sbin/semanage",
+				 (char *)"fcontext",
+				 (char *)(add ? "-a" : "-d"),
+				 (char *)"-t",
+				 (char *)rules[i][0],
+				 (char *)spec,
+				 NULL };
+		char *rc[] = { (char *)"/usr/sbin/restorecon", (char *)"-R",
+			       (char *)c->wrapper_at,          (char *)"/etc/qemu-p2p.conf",
+			       (char *)"/etc/qemu-p2p.d",      NULL };
 		_cleanup_free_ char *log = NULL, *log2 = NULL;
 
 		/* The base policy labels /usr/bin/qemu-system-* already. */
@@ -126,4 +134,3 @@ void confine_selinux(struct inst *c, bool add)
 		}
 	}
 }
-

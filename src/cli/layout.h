@@ -12,12 +12,12 @@
 enum install_mode { INSTALL_NONE, INSTALL_SHADOW, INSTALL_DIVERT };
 
 struct layout {
-	char root[PATH_MAX];     /* "" for / */
+	char root[PATH_MAX]; /* "" for / */
 	char arch[32];
-	bool dpkg, rpm;          /* distribution family found under root */
-	char packaged[256];      /* the distribution's QEMU (in-root path) */
-	char shadow[256];        /* the wrapper's place in shadow mode */
-	char state[256];         /* our record of what install did */
+	bool dpkg, rpm;             /* distribution family found under root */
+	char packaged[256];         /* the distribution's QEMU (in-root path) */
+	char shadow[256];           /* the wrapper's place in shadow mode */
+	char state[256];            /* our record of what install did */
 	char wrapper_src[PATH_MAX]; /* the qemu-p2p-wrap to install (host path) */
 };
 

@@ -67,9 +67,10 @@ int pkg_link_real(struct inst *c)
 	if (stat(path, &a) < 0)
 		return inst_fail(-errno, "%s: no QEMU there to divert", path);
 	if (cli_is_wrapper(path))
-		return access(real, X_OK) == 0 ? 0
-					       : inst_fail(-ENOENT, "%s is qemu-p2p-wrap but %s.real is missing; reinstall QEMU",
-							   path, path);
+		return access(real, X_OK) == 0
+			       ? 0
+			       : inst_fail(-ENOENT, "%s is qemu-p2p-wrap but %s.real is missing; reinstall QEMU", path,
+					   path);
 	if (stat(real, &b) == 0 && a.st_ino == b.st_ino)
 		return 0;
 	inst_note(c, real + strlen(c->l.root), "hard link to the packaged QEMU");
@@ -109,4 +110,3 @@ int pkg_dnf_actions(struct inst *c, bool add)
 	}
 	return 0;
 }
-

@@ -14,8 +14,10 @@
 /* One QMP command; the "return" member of the reply (owned), or NULL. */
 static struct json_object *qmp(const char *domain, const char *cmd, char *err, size_t size)
 {
-	char *argv[] = { (char *)VIRSH, (char *)"-q", (char *)"-c", (char *)"qemu:///system", (char *)"qemu-monitor-command",
-			 (char *)domain, (char *)cmd, NULL };
+	char *argv[] = {
+		(char *)VIRSH,  (char *)"-q", (char *)"-c", (char *)"qemu:///system", (char *)"qemu-monitor-command",
+		(char *)domain, (char *)cmd,  NULL
+	};
 	_cleanup_free_ char *out = NULL;
 	struct json_object *reply, *ret = NULL;
 	int status = 0;
@@ -42,7 +44,8 @@ static struct json_object *qom_get(const char *domain, const char *path, const c
 {
 	char cmd[512];
 
-	snprintf(cmd, sizeof(cmd), "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"%s\",\"property\":\"%s\"}}", path, prop);
+	snprintf(cmd, sizeof(cmd), "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"%s\",\"property\":\"%s\"}}",
+		 path, prop);
 	return qmp(domain, cmd, err, size);
 }
 
@@ -64,7 +67,8 @@ int qmp_vfio_devices(const struct vm *v, struct live_dev **out, size_t *n, char 
 		snprintf(err, size, "no -name: libvirt cannot name this VM");
 		return -1;
 	}
-	list = qmp(v->args.name, "{\"execute\":\"qom-list\",\"arguments\":{\"path\":\"/machine/peripheral\"}}", err, size);
+	list = qmp(v->args.name, "{\"execute\":\"qom-list\",\"arguments\":{\"path\":\"/machine/peripheral\"}}", err,
+		   size);
 	if (!list)
 		return -1;
 	for (size_t i = 0; i < json_object_array_length(list); i++) {

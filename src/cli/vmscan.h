@@ -13,13 +13,13 @@
 
 struct vm {
 	long pid;
-	char **argv;            /* owned, argc entries */
+	char **argv; /* owned, argc entries */
 	int argc;
 	struct vm_args args;
-	struct pci_addr *addr;  /* per args.devs entry */
-	bool *addr_known;       /* false for fd= (iommufd) or unreadable */
-	bool kvm_hidden;        /* -cpu ...,kvm=off: the guest driver ignores cliques */
-	long vmid;              /* Proxmox VMID (/usr/bin/kvm -id N), -1 if none */
+	struct pci_addr *addr; /* per args.devs entry */
+	bool *addr_known;      /* false for fd= (iommufd) or unreadable */
+	bool kvm_hidden;       /* -cpu ...,kvm=off: the guest driver ignores cliques */
+	long vmid;             /* Proxmox VMID (/usr/bin/kvm -id N), -1 if none */
 };
 
 /* Every process whose argv[0] names qemu-system-*, qemu-kvm or kvm. */

@@ -27,9 +27,9 @@ static void help(void)
 }
 
 struct pair {
-	int a, b;           /* guest GPU indexes */
-	bool expected;      /* one clique */
-	bool granted;       /* the driver allows access both ways */
+	int a, b;      /* guest GPU indexes */
+	bool expected; /* one clique */
+	bool granted;  /* the driver allows access both ways */
 	const char *verdict, *why;
 };
 
@@ -53,8 +53,9 @@ static int map_devices(const struct cuda *cu, const struct guest *g, int *dev, c
 		CUdevice h;
 		int gi;
 
-		if (cu->DeviceGet(&h, d) == CUDA_SUCCESS && cu->DeviceGetPCIBusId(bus, sizeof(bus), h) == CUDA_SUCCESS &&
-		    pci_addr_parse_sysfs(bus, &a) == 0 && (gi = guest_find(g->gpus, g->n_gpus, &a)) >= 0)
+		if (cu->DeviceGet(&h, d) == CUDA_SUCCESS &&
+		    cu->DeviceGetPCIBusId(bus, sizeof(bus), h) == CUDA_SUCCESS && pci_addr_parse_sysfs(bus, &a) == 0 &&
+		    (gi = guest_find(g->gpus, g->n_gpus, &a)) >= 0)
 			dev[gi] = h;
 	}
 	return 0;
@@ -77,9 +78,11 @@ static void judge(struct pair *p, const struct guest *g, bool hypervisor)
 		p->why = "P2P, as the clique says";
 	} else if (p->expected) {
 		p->verdict = "LOST";
-		p->why = hypervisor ? "one clique, but the driver refuses (its version or the GPU model does not honour cliques)"
-				    : "one clique, but the guest sees no hypervisor (-cpu kvm=off, libvirt <hidden "
-				      "state='on'/>, Proxmox hidden=1): the driver ignores cliques";
+		p->why =
+			hypervisor
+				? "one clique, but the driver refuses (its version or the GPU model does not honour cliques)"
+				: "one clique, but the guest sees no hypervisor (-cpu kvm=off, libvirt <hidden "
+				  "state='on'/>, Proxmox hidden=1): the driver ignores cliques";
 	} else if (p->granted) {
 		p->verdict = "granted";
 		p->why = "P2P without a common clique (NVLink, or a driver that needs none)";
@@ -132,8 +135,8 @@ static int check(const struct cuda *cu, const struct guest *g, int proc, bool js
 		return 2;
 	}
 	if (!json)
-		printf("The guest %s a hypervisor.\n%-29s %-9s %-8s %s\n", hypervisor ? "sees" : "does not see", "GPU pair",
-		       "cliques", "driver", "verdict");
+		printf("The guest %s a hypervisor.\n%-29s %-9s %-8s %s\n", hypervisor ? "sees" : "does not see",
+		       "GPU pair", "cliques", "driver", "verdict");
 	for (size_t i = 0; i < g->n_gpus; i++) {
 		for (size_t k = i + 1; k < g->n_gpus; k++) {
 			struct pair p = { .a = (int)i, .b = (int)k };
@@ -171,8 +174,10 @@ static int check(const struct cuda *cu, const struct guest *g, int proc, bool js
 int cmd_check(int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{ "sysfs", required_argument, NULL, 's' }, { "proc", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
+		{ "sysfs", required_argument, NULL, 's' },
+		{ "proc", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *sysroot = NULL, *procroot = NULL;

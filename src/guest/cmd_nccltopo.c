@@ -91,8 +91,13 @@ static int parse(int argc, char **argv, struct opts *o)
 
 static struct nccl_dev dev_of(const struct guest_fn *g)
 {
-	struct nccl_dev d = { .addr = g->fn->addr, .cls = g->fn->cls, .numa = g->fn->numa, .width = g->width,
-			      .clique = g->clique >= 0 ? g->clique : -1, .beside = -1, .sw = -1 };
+	struct nccl_dev d = { .addr = g->fn->addr,
+			      .cls = g->fn->cls,
+			      .numa = g->fn->numa,
+			      .width = g->width,
+			      .clique = g->clique >= 0 ? g->clique : -1,
+			      .beside = -1,
+			      .sw = -1 };
 
 	snprintf(d.speed, sizeof(d.speed), "%s", g->speed);
 	return d;
@@ -104,11 +109,14 @@ static int place_nics(const struct opts *o, const struct guest *g, struct nccl_d
 	char a[PCI_ADDR_STRLEN];
 
 	for (size_t p = 0; p < o->n_pairs; p += 2) {
-		int gi = guest_find(g->gpus, g->n_gpus, &o->pairs[p]), ni = guest_find(g->nics, g->n_nics, &o->pairs[p + 1]);
+		int gi = guest_find(g->gpus, g->n_gpus, &o->pairs[p]),
+		    ni = guest_find(g->nics, g->n_nics, &o->pairs[p + 1]);
 
 		if (gi < 0 || ni < 0) {
-			fprintf(stderr, "qemu-p2p-guest nccl-topo: --nic-with: no %s at %s in this VM (see qemu-p2p-guest cliques)\n",
-				gi < 0 ? "NVIDIA GPU" : "network function", pci_addr_format(&o->pairs[p + (gi < 0 ? 0 : 1)], a));
+			fprintf(stderr,
+				"qemu-p2p-guest nccl-topo: --nic-with: no %s at %s in this VM (see qemu-p2p-guest cliques)\n",
+				gi < 0 ? "NVIDIA GPU" : "network function",
+				pci_addr_format(&o->pairs[p + (gi < 0 ? 0 : 1)], a));
 			return 1;
 		}
 		nics[ni].beside = gi;
@@ -128,8 +136,10 @@ static void report(FILE *out, const struct guest *g, const struct nccl_dev *gpus
 {
 	char a[PCI_ADDR_STRLEN], b[PCI_ADDR_STRLEN];
 
-	fprintf(out, "NCCL uses P2P between two GPUs only up to its level PXB (under one PCIe switch).\n"
-		     "%-29s %-9s %-22s %s\n", "GPU pair", "cliques", "today", "with this file");
+	fprintf(out,
+		"NCCL uses P2P between two GPUs only up to its level PXB (under one PCIe switch).\n"
+		"%-29s %-9s %-22s %s\n",
+		"GPU pair", "cliques", "today", "with this file");
 	for (size_t i = 0; i < g->n_gpus; i++) {
 		for (size_t k = i + 1; k < g->n_gpus; k++) {
 			const char *now = today(&g->gpus[i], &g->gpus[k]);
@@ -139,15 +149,20 @@ static void report(FILE *out, const struct guest *g, const struct nccl_dev *gpus
 
 			snprintf(cl, sizeof(cl), "%d/%d", gpus[i].clique, gpus[k].clique);
 			fprintf(out, "%s-%-16s %-9s %-4s %-17s %s\n", pci_addr_format(&g->gpus[i].fn->addr, a),
-				pci_addr_format(&g->gpus[k].fn->addr, b), gpus[i].clique < 0 || gpus[k].clique < 0 ? "-" : cl,
-				now, allowed ? "P2P" : "no P2P (staged)",
-				joined ? "PIX: P2P" : allowed ? "unchanged: P2P" : "unchanged: no common clique");
+				pci_addr_format(&g->gpus[k].fn->addr, b),
+				gpus[i].clique < 0 || gpus[k].clique < 0 ? "-" : cl, now,
+				allowed ? "P2P" : "no P2P (staged)",
+				joined    ? "PIX: P2P"
+				: allowed ? "unchanged: P2P"
+					  : "unchanged: no common clique");
 		}
 	}
 	for (size_t s = 0; s < n_sw; s++)
 		if (sw[s].mixed_numa)
-			fprintf(out, "Clique %d spans NUMA nodes: its switch sits on node %ld, so NCCL may pin the\n"
-				     "threads of its other GPUs to node %ld's CPUs.\n", sw[s].clique, sw[s].numa, sw[s].numa);
+			fprintf(out,
+				"Clique %d spans NUMA nodes: its switch sits on node %ld, so NCCL may pin the\n"
+				"threads of its other GPUs to node %ld's CPUs.\n",
+				sw[s].clique, sw[s].numa, sw[s].numa);
 }
 
 static int write_out(const char *path, const struct strbuf *xml)
@@ -193,8 +208,9 @@ static int build(int sysfs, const struct opts *o, const struct guest *g)
 		FILE *out = strcmp(o->output, "-") ? stdout : stderr;
 
 		if (strcmp(o->output, "-"))
-			fprintf(out, "Wrote %s: %zu synthetic switch%s. NCCL 2.10.3 and newer read %s without\n"
-				     "NCCL_TOPO_FILE; elsewhere, set NCCL_TOPO_FILE=%s.\n\n",
+			fprintf(out,
+				"Wrote %s: %zu synthetic switch%s. NCCL 2.10.3 and newer read %s without\n"
+				"NCCL_TOPO_FILE; elsewhere, set NCCL_TOPO_FILE=%s.\n\n",
 				o->output, n_sw, n_sw == 1 ? "" : "es", NCCL_TOPO_DEFAULT_PATH, o->output);
 		report(out, g, gpus, sw, n_sw);
 	}

@@ -10,8 +10,8 @@
 
 #include "hostscan.h"
 
-#define GUEST_NO_CLIQUE (-1)   /* no capability: QEMU gave it none */
-#define GUEST_UNREADABLE (-2)  /* config beyond 64 bytes needs root */
+#define GUEST_NO_CLIQUE (-1)  /* no capability: QEMU gave it none */
+#define GUEST_UNREADABLE (-2) /* config beyond 64 bytes needs root */
 
 struct guest_fn {
 	const struct host_fn *fn; /* borrowed from guest.h */
@@ -21,10 +21,10 @@ struct guest_fn {
 };
 
 struct guest {
-	struct host h;           /* every function */
-	struct guest_fn *gpus;   /* NVIDIA display functions, address order */
+	struct host h;         /* every function */
+	struct guest_fn *gpus; /* NVIDIA display functions, address order */
 	size_t n_gpus;
-	struct guest_fn *nics;   /* network functions (class 0x02) */
+	struct guest_fn *nics; /* network functions (class 0x02) */
 	size_t n_nics;
 };
 

@@ -133,7 +133,8 @@ static size_t nodes_of(const struct nccl_switch *sw, size_t n_sw, long *nodes)
 }
 
 void nccl_xml(const struct nccl_switch *sw, size_t n_sw, const struct nccl_dev *gpus, size_t n_gpus,
-	      const struct nccl_dev *nics, size_t n_nics, const char *const *cpumaps, size_t n_nodes, struct strbuf *out)
+	      const struct nccl_dev *nics, size_t n_nics, const char *const *cpumaps, size_t n_nodes,
+	      struct strbuf *out)
 {
 	long nodes[NCCL_MAX_SWITCHES];
 	size_t n = nodes_of(sw, n_sw, nodes);

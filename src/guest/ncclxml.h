@@ -22,21 +22,21 @@
 
 struct nccl_dev {
 	struct pci_addr addr;
-	unsigned long cls;  /* 24-bit class code */
-	long numa;          /* -1 unknown */
-	char speed[32];     /* max_link_speed, "" unknown (NCCL reads sysfs) */
-	int width;          /* max_link_width, 0 unknown */
-	int clique;         /* GPUs: 0..15 or -1; NICs: -1 */
-	int beside;         /* NICs: index of the GPU it sits beside, else -1 */
-	int sw;             /* out: its synthetic switch, -1: left where it is */
+	unsigned long cls; /* 24-bit class code */
+	long numa;         /* -1 unknown */
+	char speed[32];    /* max_link_speed, "" unknown (NCCL reads sysfs) */
+	int width;         /* max_link_width, 0 unknown */
+	int clique;        /* GPUs: 0..15 or -1; NICs: -1 */
+	int beside;        /* NICs: index of the GPU it sits beside, else -1 */
+	int sw;            /* out: its synthetic switch, -1: left where it is */
 };
 
 struct nccl_switch {
 	struct pci_addr busid;
-	long numa;          /* the node of its first GPU */
-	bool mixed_numa;    /* its GPUs sit on several nodes */
-	int clique;         /* -1: a GPU without a clique and its NIC */
-	char speed[32];     /* the fastest member's link */
+	long numa;       /* the node of its first GPU */
+	bool mixed_numa; /* its GPUs sit on several nodes */
+	int clique;      /* -1: a GPU without a clique and its NIC */
+	char speed[32];  /* the fastest member's link */
 	int width;
 };
 
@@ -49,6 +49,7 @@ size_t nccl_group(struct nccl_dev *gpus, size_t n_gpus, struct nccl_dev *nics, s
 /* The XML. cpumaps[node] is the affinity of a node (NULL or "": left for
  * NCCL to read); nodes at or above n_nodes have none. */
 void nccl_xml(const struct nccl_switch *sw, size_t n_sw, const struct nccl_dev *gpus, size_t n_gpus,
-	      const struct nccl_dev *nics, size_t n_nics, const char *const *cpumaps, size_t n_nodes, struct strbuf *out);
+	      const struct nccl_dev *nics, size_t n_nics, const char *const *cpumaps, size_t n_nodes,
+	      struct strbuf *out);
 
 #endif

@@ -110,8 +110,7 @@ static int legacy_split(const char *text, const char *implied, struct kv **out, 
 			item.value = strdup("on");
 			p += len;
 		}
-		if (!item.key || !item.value || !p ||
-		    grow_array((void **)&items, &count, sizeof(item), &item) < 0) {
+		if (!item.key || !item.value || !p || grow_array((void **)&items, &count, sizeof(item), &item) < 0) {
 			free(item.key);
 			free(item.value);
 			kv_free(items, count);
@@ -210,7 +209,8 @@ static size_t tree_keys(struct json_object *o)
 	size_t n = 0;
 
 	if (json_object_is_type(o, json_type_object)) {
-		json_object_object_foreach(o, k, v) {
+		json_object_object_foreach(o, k, v)
+		{
 			(void)k;
 			n += 1 + tree_keys(v);
 		}
@@ -319,7 +319,10 @@ static int json_device(const char *text, struct vfio_dev *d, const char **why)
 
 /* ---- the whole command line ---- */
 
-#define DEV_INIT(i) { .argi = (i), .vendor = -1, .class_code = -1, .clique = -1 }
+#define DEV_INIT(i)                                                       \
+	{                                                                 \
+		.argi = (i), .vendor = -1, .class_code = -1, .clique = -1 \
+	}
 
 static void dev_free(struct vfio_dev *d)
 {
@@ -483,7 +486,8 @@ static int apply_set(struct vm_args *a, char *const *argv, const char *spec)
 
 		if (d->syntax != SYNTAX_LEGACY || !d->id || strlen(d->id) != id_len || strncmp(d->id, id, id_len))
 			continue;
-		if ((r = add_set(&d->sets, key, (size_t)(eq - key), eq + 1)) < 0 || (r = reparse(a, k, argv[d->argi])) < 0)
+		if ((r = add_set(&d->sets, key, (size_t)(eq - key), eq + 1)) < 0 ||
+		    (r = reparse(a, k, argv[d->argi])) < 0)
 			return r;
 	}
 	return 0;

@@ -19,12 +19,12 @@ struct vfio_dev {
 	enum dev_syntax syntax;
 	char *id; /* owned, NULL if none */
 	enum dev_source source;
-	char *source_value; /* host=, sysfsdev= or fd= as written (owned) */
-	long vendor;        /* x-pci-vendor-id: -1 absent, -2 not a number */
-	long class_code;    /* x-pci-class-code (QEMU 10): -1 absent, -2 invalid */
-	int clique;         /* -1 absent, 0..15 explicit, -2 present but invalid */
+	char *source_value;  /* host=, sysfsdev= or fd= as written (owned) */
+	long vendor;         /* x-pci-vendor-id: -1 absent, -2 not a number */
+	long class_code;     /* x-pci-class-code (QEMU 10): -1 absent, -2 invalid */
+	int clique;          /* -1 absent, 0..15 explicit, -2 present but invalid */
 	bool trailing_comma; /* legacy text ends with a separator comma */
-	char *sets;         /* "KEY=VALUE,..." that -set added after it (commas
+	char *sets;          /* "KEY=VALUE,..." that -set added after it (commas
 			       doubled), owned; NULL if none */
 };
 
@@ -35,12 +35,12 @@ struct bad_dev {
 };
 
 struct vm_args {
-	char *name; /* -name guest=NAME (owned), NULL if none */
-	bool probe; /* capability probe (-machine none), -version or a help
+	char *name;             /* -name guest=NAME (owned), NULL if none */
+	bool probe;             /* capability probe (-machine none), -version or a help
 		       request: pass through. -daemonize, -qmp, -S start VMs */
 	bool has_clique_global; /* the command line already has a clique -global */
-	int readconfig;   /* argv index of the first -readconfig FILE, 0 if none */
-	int n_readconfig; /* how many -readconfig options */
+	int readconfig;         /* argv index of the first -readconfig FILE, 0 if none */
+	int n_readconfig;       /* how many -readconfig options */
 	struct vfio_dev *devs;
 	size_t n_devs;
 	struct bad_dev *bad;

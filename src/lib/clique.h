@@ -10,18 +10,18 @@
 #include <stddef.h>
 
 enum clique_outcome {
-	CLIQUE_NONE = 0,  /* not considered (ineligible) */
-	CLIQUE_ADDED,     /* `assigned` is the id to add */
-	CLIQUE_EXPLICIT,  /* the operator's id stays */
-	CLIQUE_NO_GROUP,  /* in no group of the host plan */
-	CLIQUE_ALONE,     /* the only GPU of its group in this VM */
-	CLIQUE_FULL,      /* all 16 ids are taken */
+	CLIQUE_NONE = 0, /* not considered (ineligible) */
+	CLIQUE_ADDED,    /* `assigned` is the id to add */
+	CLIQUE_EXPLICIT, /* the operator's id stays */
+	CLIQUE_NO_GROUP, /* in no group of the host plan */
+	CLIQUE_ALONE,    /* the only GPU of its group in this VM */
+	CLIQUE_FULL,     /* all 16 ids are taken */
 };
 
 struct clique_gpu {
-	int group;       /* in: group label, -1 for none */
-	int explicit_id; /* in: operator's id, -1 for none */
-	int assigned;    /* out: the id (added or explicit), -1 for none */
+	int group;                   /* in: group label, -1 for none */
+	int explicit_id;             /* in: operator's id, -1 for none */
+	int assigned;                /* out: the id (added or explicit), -1 for none */
 	enum clique_outcome outcome; /* out */
 };
 

@@ -26,9 +26,9 @@ struct parse {
 	struct conf_file *f;
 	bool host;
 	const char *p, *end;
-	int line;          /* physical line inih is looking at */
-	bool continuation; /* that line continues the key before it */
-	bool after_key;    /* a key line came since the last [section] */
+	int line;                                  /* physical line inih is looking at */
+	bool continuation;                         /* that line continues the key before it */
+	bool after_key;                            /* a key line came since the last [section] */
 	unsigned seen_map[MAP_LABEL_MAX / 32 + 1]; /* [map] labels written */
 };
 
@@ -90,8 +90,9 @@ static char *reader(char *str, int num, void *stream)
 	len = nl ? (size_t)(nl - ps->p) : (size_t)(ps->end - ps->p);
 	ps->line++;
 	if (len >= CONFIG_MAX_LINE)
-		fail(ps, "line is %zu characters long, the limit is %d: "
-			 "continue the value on an indented line",
+		fail(ps,
+		     "line is %zu characters long, the limit is %d: "
+		     "continue the value on an indented line",
 		     len, CONFIG_MAX_LINE - 1);
 	copy = len < (size_t)num - 2 ? len : (size_t)num - 2;
 	memcpy(str, ps->p, copy);
@@ -104,8 +105,7 @@ static char *reader(char *str, int num, void *stream)
 }
 
 /* Splits a value into blank-separated words, calling fn for each. */
-static int each_word(struct parse *ps, const char *value,
-		     int (*fn)(struct parse *, const char *, void *), void *data)
+static int each_word(struct parse *ps, const char *value, int (*fn)(struct parse *, const char *, void *), void *data)
 {
 	_cleanup_free_ char *copy = strdup(value);
 	char *save = NULL;
@@ -164,8 +164,8 @@ static int add_map_addr(struct parse *ps, const char *w, void *data)
 		if (!pci_addr_equal(&ps->f->map[i].addr, &e.addr))
 			continue;
 		if (ps->f->map[i].label != e.label)
-			fail(ps, "%s is in group %d and in group %d: an address belongs to one group",
-			     w, ps->f->map[i].label, e.label);
+			fail(ps, "%s is in group %d and in group %d: an address belongs to one group", w,
+			     ps->f->map[i].label, e.label);
 		return 0;
 	}
 	return grow_array((void **)&ps->f->map, &ps->f->n_map, sizeof(e), &e);
@@ -219,7 +219,10 @@ static int choice(struct parse *ps, const char *key, const char *v, const char *
 		if (!strcasecmp(v, names[i]))
 			return (int)i;
 	for (size_t i = 0; i < n; i++)
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i == 0 ? "" : i + 1 < n ? ", " : " or ",
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			 i == 0      ? ""
+			 : i + 1 < n ? ", "
+				     : " or ",
 			 names[i]);
 	fail(ps, "%s = %s: use %s", key, v, list);
 	return -1;
@@ -328,8 +331,7 @@ static int map_line(struct parse *ps, const char *name, const char *value)
 
 	errno = 0;
 	label = strtol(name, &end, 10);
-	if (!name[0] || *end || errno || label < 0 || label > MAP_LABEL_MAX || name[0] == '+' ||
-	    name[0] == '-') {
+	if (!name[0] || *end || errno || label < 0 || label > MAP_LABEL_MAX || name[0] == '+' || name[0] == '-') {
 		fail(ps, "[map] label '%s': use a number from 0 to %d", name, MAP_LABEL_MAX);
 		return 0;
 	}
@@ -425,8 +427,9 @@ static int open_checked(struct conf_file *f, int *fd_out)
 			return 0;
 		f->present = true;
 		/* ENXIO: a socket, or a device with nothing behind it. */
-		why = errno == ELOOP ? "is a symbolic link; write the file itself there"
-		      : errno == ENXIO ? "not a regular file; file ignored" : strerror(errno);
+		why = errno == ELOOP   ? "is a symbolic link; write the file itself there"
+		      : errno == ENXIO ? "not a regular file; file ignored"
+				       : strerror(errno);
 		if (asprintf(&f->error, "%s: %s", f->path, why) < 0)
 			return -ENOMEM;
 		return 0;
@@ -483,8 +486,7 @@ char *config_host_path(const char *op_path)
 	return out;
 }
 
-#define PICK(field, bit, dflt) \
-	((op->set & (bit)) ? op->field : (host->set & (bit)) ? host->field : (dflt))
+#define PICK(field, bit, dflt) ((op->set & (bit)) ? op->field : (host->set & (bit)) ? host->field : (dflt))
 
 static void merge(struct config *cfg)
 {

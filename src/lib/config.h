@@ -49,9 +49,9 @@ enum {
 /* What one file said. Everything is owned by the struct. */
 struct conf_file {
 	char *path;
-	bool present;  /* the file exists */
-	bool trusted;  /* owner/mode checks passed and it was read */
-	unsigned set;  /* SET_* bits */
+	bool present; /* the file exists */
+	bool trusted; /* owner/mode checks passed and it was read */
+	unsigned set; /* SET_* bits */
 	char *binary, *version, *identity;
 	enum clique_mode mode;
 	enum link_level level;
@@ -96,8 +96,7 @@ int config_load(const char *op_path, struct config *cfg);
 
 /* Parse one file from memory (for tests and fuzzing); `host` selects which
  * keys are known. Fills f; errors land in f->error. */
-int config_parse_text(const char *path, const char *text, size_t len, bool host,
-		      struct conf_file *f);
+int config_parse_text(const char *path, const char *text, size_t len, bool host, struct conf_file *f);
 
 void conf_file_free(struct conf_file *f);
 void config_free(struct config *cfg);

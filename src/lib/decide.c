@@ -42,7 +42,8 @@ static void add_gpu(struct strbuf *b, const struct dev_facts *g, bool *first)
 {
 	char a[PCI_ADDR_STRLEN];
 
-	sb_addf(b, "%s%.64s%s %s", *first ? "" : ", ", dev_name(g), ellipsis(dev_name(g)), pci_addr_format(&g->addr, a));
+	sb_addf(b, "%s%.64s%s %s", *first ? "" : ", ", dev_name(g), ellipsis(dev_name(g)),
+		pci_addr_format(&g->addr, a));
 	*first = false;
 }
 
@@ -81,11 +82,12 @@ static void describe_skips(struct strbuf *b, const struct dev_facts *gpus, const
 
 			if (strcmp(skip_reason(&gpus[j], &cg[j]), why))
 				continue;
-			const char *where = gpus[j].located ? pci_addr_format(&gpus[j].addr, a)
-					    : gpus[j].dev->source_value ? gpus[j].dev->source_value : "-";
+			const char *where = gpus[j].located             ? pci_addr_format(&gpus[j].addr, a)
+					    : gpus[j].dev->source_value ? gpus[j].dev->source_value
+									: "-";
 
-			sb_addf(b, "%s%.64s%s %.64s%s", first ? "" : ", ", dev_name(&gpus[j]), ellipsis(dev_name(&gpus[j])),
-				where, ellipsis(where));
+			sb_addf(b, "%s%.64s%s %.64s%s", first ? "" : ", ", dev_name(&gpus[j]),
+				ellipsis(dev_name(&gpus[j])), where, ellipsis(where));
 			first = false;
 		}
 		sb_addf(b, " (%s)", why);

@@ -55,15 +55,14 @@ static void locate(const struct rewrite_env *env, struct dev_facts *f)
 	case SRC_SYSFSDEV:
 		r = sysfs_addr_from_sysfsdev(d->source_value, &f->addr);
 		if (r < 0)
-			devfacts_skip(f, r == -ENODEV ? "a mediated device, never a GPU here" : "sysfsdev= names no PCI function");
+			devfacts_skip(f, r == -ENODEV ? "a mediated device, never a GPU here"
+						      : "sysfsdev= names no PCI function");
 		break;
 	case SRC_FD:
 		if (find_fd(env, d->source_value, &f->addr) < 0)
 			devfacts_skip(f, "fd= does not lead to a vfio PCI function");
 		break;
-	case SRC_NONE:
-		devfacts_skip(f, "no host=, sysfsdev= or fd=");
-		break;
+	case SRC_NONE: devfacts_skip(f, "no host=, sysfsdev= or fd="); break;
 	}
 	f->located = !f->skip;
 	/* Grouping by map needs only the address; auto mode reads the rest. */

@@ -15,11 +15,11 @@
 struct dev_facts {
 	const struct vfio_dev *dev; /* borrowed from the scanned argv */
 	struct pci_addr addr;
-	bool located;        /* addr is known */
+	bool located;              /* addr is known */
 	unsigned long vendor, cls; /* as QEMU will check them (its overrides first) */
-	struct host_fn fn;   /* auto mode, GPUs: the place in the tree */
-	const char *skip;    /* why the device gets no clique, NULL while it may */
-	char why[96];        /* storage for a skip reason with numbers */
+	struct host_fn fn;         /* auto mode, GPUs: the place in the tree */
+	const char *skip;          /* why the device gets no clique, NULL while it may */
+	char why[96];              /* storage for a skip reason with numbers */
 };
 
 /* The one way to mark a device skipped: the reason, formatted. */

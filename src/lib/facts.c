@@ -16,8 +16,8 @@ int facts_identity(const char *path, char **out)
 
 	if (stat(path, &st) < 0)
 		return -errno;
-	if (asprintf(&s, "%ju:%ju:%jd:%jd", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
-		     (intmax_t)st.st_size, (intmax_t)st.st_mtime) < 0)
+	if (asprintf(&s, "%ju:%ju:%jd:%jd", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, (intmax_t)st.st_size,
+		     (intmax_t)st.st_mtime) < 0)
 		return -ENOMEM;
 	*out = s;
 	return 0;

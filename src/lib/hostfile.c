@@ -63,8 +63,8 @@ int hostfile_clone(const struct conf_file *old, struct conf_file *out)
 	*out = (struct conf_file){ 0 };
 	if (old->error || !old->trusted)
 		return 0;
-	out->set = old->set & (SET_BINARY | SET_VERSION | SET_IDENTITY | SET_MODE | SET_LEVEL | SET_HOTPLUG_OK | SET_MAP |
-			       SET_C8_FREE);
+	out->set = old->set & (SET_BINARY | SET_VERSION | SET_IDENTITY | SET_MODE | SET_LEVEL | SET_HOTPLUG_OK |
+			       SET_MAP | SET_C8_FREE);
 	out->mode = old->mode;
 	out->level = old->level;
 	out->hotplug_global_ok = old->hotplug_global_ok;

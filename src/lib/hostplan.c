@@ -73,8 +73,8 @@ void hostplan_group_topology(struct host_fn *const *gpus, size_t n, enum link_le
 	dense(labels, n);
 }
 
-void hostplan_group_map(const struct map_entry *map, size_t n_map, struct host_fn *const *gpus, size_t n,
-			int *labels, struct grouping *g)
+void hostplan_group_map(const struct map_entry *map, size_t n_map, struct host_fn *const *gpus, size_t n, int *labels,
+			struct grouping *g)
 {
 	*g = (struct grouping){ .by_map = true, .level = LINK_PXB, .why = "[map]" };
 	for (size_t i = 0; i < n; i++) {

@@ -31,8 +31,8 @@ void hostplan_group_topology(struct host_fn *const *gpus, size_t n, enum link_le
 			     struct grouping *g);
 
 /* The groups [map] names; a GPU it does not name is in none. */
-void hostplan_group_map(const struct map_entry *map, size_t n_map, struct host_fn *const *gpus, size_t n,
-			int *labels, struct grouping *g);
+void hostplan_group_map(const struct map_entry *map, size_t n_map, struct host_fn *const *gpus, size_t n, int *labels,
+			struct grouping *g);
 
 /* As the wrapper groups for this configuration: [map] in map mode, else
  * the topology at [cliques] level. */
@@ -43,7 +43,7 @@ struct hostplan {
 	struct host h;
 	struct host_fn **gpus; /* NVIDIA GPUs in address order, borrowed from h */
 	size_t n;
-	int *labels;           /* per GPU */
+	int *labels; /* per GPU */
 	struct grouping grouping;
 };
 

@@ -15,17 +15,17 @@
 struct host_fn {
 	struct pci_addr addr;
 	unsigned vendor, device;
-	unsigned long cls;     /* 24-bit class code */
-	long numa;             /* -1 unknown */
-	char driver[32];       /* "" when none */
-	long iommu_group;      /* -1 when none */
+	unsigned long cls; /* 24-bit class code */
+	long numa;         /* -1 unknown */
+	char driver[32];   /* "" when none */
+	long iommu_group;  /* -1 when none */
 	struct topo_node node;
-	bool placed;           /* node is valid */
+	bool placed;            /* node is valid */
 	unsigned bridge_vendor; /* PCI vendor of node.root's host bridge, 0 unknown */
 };
 
 struct host {
-	struct host_fn *fns;   /* every function, sorted by address */
+	struct host_fn *fns; /* every function, sorted by address */
 	size_t n;
 };
 

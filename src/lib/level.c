@@ -5,7 +5,7 @@
 #include <strings.h>
 
 static const char *const names[] = {
-	[LINK_AUTO] = "auto", [LINK_PIX] = "PIX", [LINK_PXB] = "PXB",
+	[LINK_AUTO] = "auto", [LINK_PIX] = "PIX",   [LINK_PXB] = "PXB",
 	[LINK_PHB] = "PHB",   [LINK_NODE] = "NODE", [LINK_SYS] = "SYS",
 };
 

@@ -81,22 +81,28 @@ int nvsmi_parse(const char *path, const char *text, struct nvsmi *out, struct er
 		}
 		i = gpu_index(tok[0]);
 		if (!cols || n != cols + 1)
-			return err_set(e, "%s:%zu: a matrix row with %zu cells where the header has %zu GPUs; paste "
-					  "the output of `nvidia-smi topo -p2p r` unchanged", path, lineno, n - 1, cols),
+			return err_set(e,
+				       "%s:%zu: a matrix row with %zu cells where the header has %zu GPUs; paste "
+				       "the output of `nvidia-smi topo -p2p r` unchanged",
+				       path, lineno, n - 1, cols),
 			       -EINVAL;
 		for (size_t k = 1; k < n; k++)
 			out->ok[i][k - 1] = !strcmp(tok[k], "OK");
 		row_seen[i] = true;
 	}
 	if (!cols)
-		return err_set(e, "%s: no `nvidia-smi topo -p2p r` matrix found (a line \"GPU0 GPU1 ...\")", path), -EINVAL;
+		return err_set(e, "%s: no `nvidia-smi topo -p2p r` matrix found (a line \"GPU0 GPU1 ...\")", path),
+		       -EINVAL;
 	out->n = cols;
 	for (size_t i = 0; i < cols; i++) {
 		if (!row_seen[i])
 			return err_set(e, "%s: the matrix has no row GPU%zu", path, i), -EINVAL;
 		if (!addr_seen[i])
-			return err_set(e, "%s: no bus id for GPU%zu; append the output of `nvidia-smi "
-					  "--query-gpu=index,pci.bus_id --format=csv`", path, i), -EINVAL;
+			return err_set(e,
+				       "%s: no bus id for GPU%zu; append the output of `nvidia-smi "
+				       "--query-gpu=index,pci.bus_id --format=csv`",
+				       path, i),
+			       -EINVAL;
 	}
 	for (size_t i = 0; i < cols; i++)
 		for (size_t k = 0; k < cols; k++)

@@ -13,9 +13,9 @@
 #define NVSMI_MAX_GPUS 16
 
 struct nvsmi {
-	size_t n;                                   /* GPUs */
-	struct pci_addr addr[NVSMI_MAX_GPUS];       /* by nvidia-smi index */
-	bool ok[NVSMI_MAX_GPUS][NVSMI_MAX_GPUS];    /* "OK" in the -p2p r matrix */
+	size_t n;                                /* GPUs */
+	struct pci_addr addr[NVSMI_MAX_GPUS];    /* by nvidia-smi index */
+	bool ok[NVSMI_MAX_GPUS][NVSMI_MAX_GPUS]; /* "OK" in the -p2p r matrix */
 };
 
 /* Parses text (path names it in errors). Errors say file:line and what to

@@ -10,7 +10,7 @@
 
 struct search {
 	size_t n;
-	size_t order[PARTITION_MAX];          /* GPU indices by address */
+	size_t order[PARTITION_MAX];           /* GPU indices by address */
 	bool ok[PARTITION_MAX][PARTITION_MAX]; /* in search order */
 	int group[PARTITION_MAX], best_group[PARTITION_MAX];
 	int size[PARTITION_MAX];

@@ -71,8 +71,8 @@ int pci_addr_parse_sysfs(const char *s, struct pci_addr *out)
 	if (dlen < 4 || dlen > 8 || !hex_run(s, dlen))
 		return -EINVAL;
 	s += dlen;
-	if (strlen(s) != 8 || s[0] != ':' || s[3] != ':' || s[6] != '.' ||
-	    !hex_run(s + 1, 2) || !hex_run(s + 4, 2) || s[7] < '0' || s[7] > '7')
+	if (strlen(s) != 8 || s[0] != ':' || s[3] != ':' || s[6] != '.' || !hex_run(s + 1, 2) || !hex_run(s + 4, 2) ||
+	    s[7] < '0' || s[7] > '7')
 		return -EINVAL;
 	dom = strtoul(s - dlen, NULL, 16);
 	bus = strtoul(s + 1, NULL, 16);
@@ -111,7 +111,8 @@ void pci_addr_why(const char *s, char *buf, size_t size)
 	const char *form = c2 ? "DDDD:BB:SS.F" : "BB:SS.F";
 
 	if (!c1 || (c2 && strchr(c2 + 1, ':'))) {
-		snprintf(buf, size, "write DDDD:BB:SS.F (hex domain, bus and slot, function 0-7) as lspci -D prints it");
+		snprintf(buf, size,
+			 "write DDDD:BB:SS.F (hex domain, bus and slot, function 0-7) as lspci -D prints it");
 		return;
 	}
 	if (!dot || dot < slot) {

@@ -44,7 +44,8 @@ int resolve_on_path(const char *search_path, const char *arch, char *out, size_t
 	char path[4096];
 	size_t len;
 
-	for_each_dir(d, len, search_path) {
+	for_each_dir(d, len, search_path)
+	{
 		candidate(path, sizeof(path), d, len, arch);
 		if (runnable(path, &st))
 			return take(path, out, size);
@@ -56,22 +57,20 @@ static bool lists_dir(const char *list, const char *dir, size_t dir_len)
 {
 	size_t len;
 
-	for_each_dir(d, len, list)
-		if (len == dir_len && !strncmp(d, dir, len))
-			return true;
+	for_each_dir(d, len, list) if (len == dir_len && !strncmp(d, dir, len)) return true;
 	return false;
 }
 
 /* Searches the directories of the list after self_dir (all of them when
  * self_dir is not one). No allocation: this step must not fail for memory. */
-static int search(const struct resolve_in *in, const struct stat *self, const char *self_dir, char *out,
-		  size_t size)
+static int search(const struct resolve_in *in, const struct stat *self, const char *self_dir, char *out, size_t size)
 {
 	size_t self_len = self_dir ? strlen(self_dir) : 0, len;
 	bool seen_self = !self_dir || !lists_dir(in->search_path, self_dir, self_len);
 	char path[4096];
 
-	for_each_dir(d, len, in->search_path) {
+	for_each_dir(d, len, in->search_path)
+	{
 		if (!seen_self) {
 			seen_self = len == self_len && !strncmp(d, self_dir, len);
 			continue;

@@ -26,8 +26,8 @@ static int copy_argv(int argc, char *const *argv, int extra, struct rewrite_out 
 }
 
 /* Why the whole VM stays untouched, or NULL to go on. */
-static const char *gate(const struct config *cfg, const struct vm_args *va, const struct rewrite_env *env,
-			char *buf, size_t size)
+static const char *gate(const struct config *cfg, const struct vm_args *va, const struct rewrite_env *env, char *buf,
+			size_t size)
 {
 	if (!cfg->valid)
 		snprintf(buf, size, "configuration rejected: %s; VM started unchanged", cfg->error);
@@ -43,15 +43,16 @@ static const char *gate(const struct config *cfg, const struct vm_args *va, cons
 		snprintf(buf, size, "no host facts in %s; run \"qemu-p2p refresh\" as root; unchanged",
 			 cfg->host.path ? cfg->host.path : "the host file");
 	else if (!facts_current(cfg, env->real_binary))
-		snprintf(buf, size, "host facts are stale for %s (QEMU changed); run \"qemu-p2p refresh\" as root; unchanged",
+		snprintf(buf, size,
+			 "host facts are stale for %s (QEMU changed); run \"qemu-p2p refresh\" as root; unchanged",
 			 env->real_binary);
 	else
 		return NULL;
 	return buf;
 }
 
-static int decide(const struct config *cfg, const struct vm_args *va, const struct rewrite_env *env,
-		  char *const *argv, struct rewrite_out *out, struct strbuf *b)
+static int decide(const struct config *cfg, const struct vm_args *va, const struct rewrite_env *env, char *const *argv,
+		  struct rewrite_out *out, struct strbuf *b)
 {
 	_cleanup_free_ struct dev_facts *facts = calloc(va->n_devs + 1, sizeof(*facts));
 

@@ -21,17 +21,17 @@ struct rewrite_env {
 	int proc;                  /* proc root directory descriptor, -1 if none */
 	const struct fd_addr *fds; /* overrides for fd=N, may be NULL */
 	size_t n_fds;
-	const char *real_binary;   /* what will be exec'd: facts must match it */
+	const char *real_binary; /* what will be exec'd: facts must match it */
 };
 
 struct rewrite_out {
-	char **argv;     /* NULL-terminated; array owned, strings borrowed from
+	char **argv; /* NULL-terminated; array owned, strings borrowed from
 			    the input argv or from `owned` */
 	int argc;
-	char **owned;    /* the spliced arguments */
+	char **owned; /* the spliced arguments */
 	size_t n_owned;
 	bool changed;
-	char *summary;   /* the log line without the "qemu-p2p: " prefix, owned;
+	char *summary; /* the log line without the "qemu-p2p: " prefix, owned;
 			    NULL for capability probes (nothing to say) */
 };
 

@@ -16,10 +16,10 @@
  * from the root port down to itself (the last entry is the function). */
 struct topo_node {
 	struct pci_addr addr;
-	char root[24];       /* "pci0000:00" */
+	char root[24]; /* "pci0000:00" */
 	struct pci_addr chain[TOPO_MAX_DEPTH];
-	int depth;           /* entries in chain, >= 1 */
-	long numa;           /* -1 when unknown */
+	int depth; /* entries in chain, >= 1 */
+	long numa; /* -1 when unknown */
 };
 
 /* Fills a node from a path relative to the sysfs root, as

@@ -16,9 +16,9 @@ struct gpu {
 	CUcontext ctx;
 	CUstream stream;
 	CUevent start, stop;
-	CUdeviceptr a, b;      /* two buffers of `size` bytes */
+	CUdeviceptr a, b; /* two buffers of `size` bytes */
 	CUmodule mod;
-	CUfunction kernel;     /* write_pattern, from PTX */
+	CUfunction kernel; /* write_pattern, from PTX */
 	char name[128], bus[32];
 };
 
@@ -30,13 +30,13 @@ struct bench {
 	struct gpu g[MAX_GPUS];
 	size_t size;
 	int iters, reps;
-	int can[MAX_GPUS][MAX_GPUS];         /* cuDeviceCanAccessPeer */
-	int attr[MAX_GPUS][MAX_GPUS][4];     /* P2P attributes 1..4 */
-	double uni[2][MAX_GPUS][MAX_GPUS];   /* GB/s, [OFF|ON][from][to] */
-	double bi[2][MAX_GPUS][MAX_GPUS];    /* GB/s, both ways at once */
-	double lat[2][MAX_GPUS][MAX_GPUS];   /* us per small copy */
+	int can[MAX_GPUS][MAX_GPUS];       /* cuDeviceCanAccessPeer */
+	int attr[MAX_GPUS][MAX_GPUS][4];   /* P2P attributes 1..4 */
+	double uni[2][MAX_GPUS][MAX_GPUS]; /* GB/s, [OFF|ON][from][to] */
+	double bi[2][MAX_GPUS][MAX_GPUS];  /* GB/s, both ways at once */
+	double lat[2][MAX_GPUS][MAX_GPUS]; /* us per small copy */
 	enum verdict copy_ok[MAX_GPUS][MAX_GPUS], kernel_ok[MAX_GPUS][MAX_GPUS];
-	char error[256];                     /* the first CUDA error, if any */
+	char error[256]; /* the first CUDA error, if any */
 };
 
 /* measure.c */

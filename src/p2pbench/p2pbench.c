@@ -36,9 +36,21 @@ static int parse_size(const char *s, size_t *out)
 	unsigned long long v = strtoull(s, &end, 10);
 
 	switch (*end) {
-	case 'G': case 'g': v <<= 30; end++; break;
-	case 'M': case 'm': v <<= 20; end++; break;
-	case 'K': case 'k': v <<= 10; end++; break;
+	case 'G':
+	case 'g':
+		v <<= 30;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		v <<= 20;
+		end++;
+		break;
+	case 'K':
+	case 'k':
+		v <<= 10;
+		end++;
+		break;
 	}
 	if (*end || v < 4 || v % 4)
 		return -1;
@@ -181,8 +193,9 @@ static void report_text(const struct bench *b, bool pass)
 {
 	static const char *const metric[] = { "unidirectional bandwidth (GB/s)", "bidirectional bandwidth (GB/s)",
 					      "latency (us)" };
-	const double(*m[3][2])[MAX_GPUS] = { { b->uni[OFF], b->uni[ON] }, { b->bi[OFF], b->bi[ON] },
-					      { b->lat[OFF], b->lat[ON] } };
+	const double(*m[3][2])[MAX_GPUS] = { { b->uni[OFF], b->uni[ON] },
+					     { b->bi[OFF], b->bi[ON] },
+					     { b->lat[OFF], b->lat[ON] } };
 
 	printf("p2pbench: %d GPU%s, %zu-byte buffers, %d copies x %d runs (median)\n", b->n, b->n == 1 ? "" : "s",
 	       b->size, b->iters, b->reps);
@@ -225,8 +238,8 @@ static void report_text(const struct bench *b, bool pass)
 		for (int o = 0; o < b->n; o++)
 			if (w != o)
 				printf("  GPU%d -> GPU%d: %s copy %s, kernel %s\n", w, o,
-				       b->can[w][o] ? "peer access," : "no peer access:", verdict_name(b->copy_ok[w][o]),
-				       verdict_name(b->kernel_ok[w][o]));
+				       b->can[w][o] ? "peer access," : "no peer access:",
+				       verdict_name(b->copy_ok[w][o]), verdict_name(b->kernel_ok[w][o]));
 	printf("\n%s\n", pass ? "PASS: every pair with peer access wrote where it should"
 			      : "FAIL: a pair with peer access lost data written over P2P");
 }
@@ -247,10 +260,12 @@ static struct json_object *jmatrix(const struct bench *b, const double m[MAX_GPU
 
 static void report_json(const struct bench *b, bool pass)
 {
-	struct json_object *j = json_object_new_object(), *gpus = json_object_new_array(), *pairs = json_object_new_array();
+	struct json_object *j = json_object_new_object(), *gpus = json_object_new_array(),
+			   *pairs = json_object_new_array();
 	static const char *const names[] = { "unidirectional_gbps", "bidirectional_gbps", "latency_us" };
-	const double(*m[3][2])[MAX_GPUS] = { { b->uni[OFF], b->uni[ON] }, { b->bi[OFF], b->bi[ON] },
-					      { b->lat[OFF], b->lat[ON] } };
+	const double(*m[3][2])[MAX_GPUS] = { { b->uni[OFF], b->uni[ON] },
+					     { b->bi[OFF], b->bi[ON] },
+					     { b->lat[OFF], b->lat[ON] } };
 
 	json_object_object_add(j, "version", json_object_new_int(1));
 	json_object_object_add(j, "size", json_object_new_int64((int64_t)b->size));
@@ -288,7 +303,8 @@ static void report_json(const struct bench *b, bool pass)
 			json_object_object_add(attr, "performance_rank", json_object_new_int(b->attr[w][o][0]));
 			json_object_object_add(attr, "access_supported", json_object_new_int(b->attr[w][o][1]));
 			json_object_object_add(attr, "native_atomic_supported", json_object_new_int(b->attr[w][o][2]));
-			json_object_object_add(attr, "cuda_array_access_supported", json_object_new_int(b->attr[w][o][3]));
+			json_object_object_add(attr, "cuda_array_access_supported",
+					       json_object_new_int(b->attr[w][o][3]));
 			json_object_object_add(p, "attributes", attr);
 			json_object_object_add(p, "copy", json_object_new_string(verdict_name(b->copy_ok[w][o])));
 			json_object_object_add(p, "kernel", json_object_new_string(verdict_name(b->kernel_ok[w][o])));
@@ -326,7 +342,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (parse_size(optarg, &b.size) < 0)
-				return fprintf(stderr, "p2pbench: --size %s: a multiple of 4 bytes (K, M, G suffixes)\n", optarg), 64;
+				return fprintf(stderr,
+					       "p2pbench: --size %s: a multiple of 4 bytes (K, M, G suffixes)\n",
+					       optarg),
+				       64;
 			break;
 		case 'i':
 			if ((b.iters = atoi(optarg)) < 1)
@@ -338,7 +357,8 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			if (parse_devices(optarg, idx, &n_idx) < 0)
-				return fprintf(stderr, "p2pbench: --devices %s: GPU indexes such as 0,1,3\n", optarg), 64;
+				return fprintf(stderr, "p2pbench: --devices %s: GPU indexes such as 0,1,3\n", optarg),
+				       64;
 			break;
 		case 'j': json = true; break;
 		case 'h': help(); return 0;

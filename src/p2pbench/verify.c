@@ -14,32 +14,31 @@
 
 /* write_pattern(u32 *dst, u32 n, u32 seed): dst[k] = k ^ seed. PTX 6.0 for
  * sm_50: the driver JIT-compiles it for any newer GPU. */
-const char write_pattern_ptx[] =
-	".version 6.0\n"
-	".target sm_50\n"
-	".address_size 64\n"
-	".visible .entry write_pattern(.param .u64 dst, .param .u32 n, .param .u32 seed)\n"
-	"{\n"
-	"  .reg .pred p;\n"
-	"  .reg .b32 r<8>;\n"
-	"  .reg .b64 rd<5>;\n"
-	"  ld.param.u64 rd1, [dst];\n"
-	"  ld.param.u32 r1, [n];\n"
-	"  ld.param.u32 r2, [seed];\n"
-	"  mov.u32 r3, %ctaid.x;\n"
-	"  mov.u32 r4, %ntid.x;\n"
-	"  mov.u32 r5, %tid.x;\n"
-	"  mad.lo.s32 r6, r3, r4, r5;\n"
-	"  setp.ge.u32 p, r6, r1;\n"
-	"  @p bra DONE;\n"
-	"  cvta.to.global.u64 rd2, rd1;\n"
-	"  mul.wide.u32 rd3, r6, 4;\n"
-	"  add.s64 rd4, rd2, rd3;\n"
-	"  xor.b32 r7, r6, r2;\n"
-	"  st.global.u32 [rd4], r7;\n"
-	"DONE:\n"
-	"  ret;\n"
-	"}\n";
+const char write_pattern_ptx[] = ".version 6.0\n"
+				 ".target sm_50\n"
+				 ".address_size 64\n"
+				 ".visible .entry write_pattern(.param .u64 dst, .param .u32 n, .param .u32 seed)\n"
+				 "{\n"
+				 "  .reg .pred p;\n"
+				 "  .reg .b32 r<8>;\n"
+				 "  .reg .b64 rd<5>;\n"
+				 "  ld.param.u64 rd1, [dst];\n"
+				 "  ld.param.u32 r1, [n];\n"
+				 "  ld.param.u32 r2, [seed];\n"
+				 "  mov.u32 r3, %ctaid.x;\n"
+				 "  mov.u32 r4, %ntid.x;\n"
+				 "  mov.u32 r5, %tid.x;\n"
+				 "  mad.lo.s32 r6, r3, r4, r5;\n"
+				 "  setp.ge.u32 p, r6, r1;\n"
+				 "  @p bra DONE;\n"
+				 "  cvta.to.global.u64 rd2, rd1;\n"
+				 "  mul.wide.u32 rd3, r6, 4;\n"
+				 "  add.s64 rd4, rd2, rd3;\n"
+				 "  xor.b32 r7, r6, r2;\n"
+				 "  st.global.u32 [rd4], r7;\n"
+				 "DONE:\n"
+				 "  ret;\n"
+				 "}\n";
 
 bool bench_failed(struct bench *b, CUresult r, const char *what)
 {
@@ -98,7 +97,8 @@ static int check_pair(struct bench *b, int w, int o, uint32_t *host, size_t word
 		host[k] = (uint32_t)k ^ seed;
 	if (clear(b, o, words) < 0 || bench_failed(b, cu->CtxSetCurrent(x->ctx), "cuCtxSetCurrent") ||
 	    bench_failed(b, cu->MemcpyHtoD(x->b, host, words * 4), "cuMemcpyHtoD") ||
-	    bench_failed(b, cu->MemcpyPeerAsync(y->a, y->ctx, x->b, x->ctx, words * 4, x->stream), "cuMemcpyPeerAsync") ||
+	    bench_failed(b, cu->MemcpyPeerAsync(y->a, y->ctx, x->b, x->ctx, words * 4, x->stream),
+			 "cuMemcpyPeerAsync") ||
 	    bench_failed(b, cu->StreamSynchronize(x->stream), "cuStreamSynchronize"))
 		return -1;
 	memset(host, 0, words * 4);

@@ -48,17 +48,17 @@ static inline void fclosep(FILE **f)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Hand ownership over: returns the value and leaves the variable empty. */
-#define TAKE_PTR(p)                          \
-	({                                   \
-		__typeof__(p) _tp = (p);     \
-		(p) = NULL;                  \
-		_tp;                         \
+#define TAKE_PTR(p)                      \
+	({                               \
+		__typeof__(p) _tp = (p); \
+		(p) = NULL;              \
+		_tp;                     \
 	})
-#define TAKE_FD(fd)                   \
-	({                            \
-		int _tf = (fd);       \
-		(fd) = -1;            \
-		_tf;                  \
+#define TAKE_FD(fd)             \
+	({                      \
+		int _tf = (fd); \
+		(fd) = -1;      \
+		_tf;            \
 	})
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -15,8 +15,8 @@ static struct {
 	char *const *argv;
 	const struct resolve_in *without_config;
 	const char *real;
-	sigset_t mask;                                  /* as inherited */
-	struct sigaction pipe;                          /* as inherited */
+	sigset_t mask;         /* as inherited */
+	struct sigaction pipe; /* as inherited */
 	struct sigaction crash[sizeof(crash_signals) / sizeof(crash_signals[0])];
 	char stack[64 * 1024]; /* a crash may come from a stack overflow */
 } guard;

@@ -146,7 +146,8 @@ int main(int argc, char **argv)
 	}
 	failsafe_set_qemu(real);
 	if (cfg.binary && strcmp(cfg.binary, real))
-		fprintf(stderr, "qemu-p2p: [qemu] binary %s is not an executable file (or is this wrapper); running %s\n",
+		fprintf(stderr,
+			"qemu-p2p: [qemu] binary %s is not an executable file (or is this wrapper); running %s\n",
 			cfg.binary, real);
 	run(&cfg, real, argc, argv);
 	r = errno;
