@@ -94,7 +94,8 @@ char *config_host_path(const char *op_path);
  * cfg->valid / cfg->error. Returns -ENOMEM only. */
 int config_load(const char *op_path, struct config *cfg);
 
-/* Parse one file from memory (for tests and fuzzing); `host` selects which
+/* Parse one file from memory (for tests and fuzzing) into f, which starts
+ * zeroed (or holds a path to keep); `host` selects which
  * keys are known. Fills f; errors land in f->error. */
 int config_parse_text(const char *path, const char *text, size_t len, bool host, struct conf_file *f);
 
