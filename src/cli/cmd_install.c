@@ -329,7 +329,22 @@ static int uninstall(struct inst *c)
 	return 0;
 }
 
-static int run(int argc, char **argv, bool is_install)
+struct run_opts {
+	const char *cmd, *root, *arch, *wrapper;
+	bool is_install;
+};
+
+/* An option of the other command: a usage error. */
+static bool misplaced(const struct run_opts *o, bool for_install, const char *opt)
+{
+	if (o->is_install == for_install)
+		return false;
+	cli_usage(o->cmd, "%s belongs to %s", opt, for_install ? "install" : "uninstall");
+	return true;
+}
+
+/* -1 to go on, else the exit status. */
+static int parse(int argc, char **argv, struct run_opts *o, struct inst *c)
 {
 	static const struct option longs[] = {
 		{ "mode", required_argument, NULL, 'm' },
@@ -344,68 +359,77 @@ static int run(int argc, char **argv, bool is_install)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *cmd = is_install ? "install" : "uninstall", *root = NULL, *arch = RESOLVE_DEFAULT_ARCH;
-	const char *wrapper = NULL;
-	struct inst c = { .mode = INSTALL_SHADOW };
-	int ch, r;
+	int ch;
 
-	while ((ch = getopt_long(argc, argv, is_install ? "m:njh" : "njh", longs, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, o->is_install ? "m:njh" : "njh", longs, NULL)) != -1) {
 		switch (ch) {
 		case 'm':
-			if (!is_install || (strcmp(optarg, "shadow") && strcmp(optarg, "divert")))
-				return cli_usage(cmd, "--mode %s: use shadow or divert", optarg);
-			c.mode = strcmp(optarg, "divert") ? INSTALL_SHADOW : INSTALL_DIVERT;
+			if (misplaced(o, true, "--mode"))
+				return EXIT_USAGE;
+			if (strcmp(optarg, "shadow") && strcmp(optarg, "divert"))
+				return cli_usage(o->cmd, "--mode %s: use shadow or divert", optarg);
+			c->mode = strcmp(optarg, "divert") ? INSTALL_SHADOW : INSTALL_DIVERT;
 			break;
-		case 'r': root = optarg; break;
-		case 'a': arch = optarg; break;
-		case 'w': wrapper = optarg; break;
-		case 'P':
-			if (is_install)
-				return cli_usage(cmd, "--purge belongs to uninstall");
-			c.purge = true;
-			break;
-		case 'R':
-			if (is_install)
-				return cli_usage(cmd, "--redefine belongs to uninstall");
-			c.redefine = true;
-			break;
-		case 'F':
-			if (!is_install)
-				return cli_usage(cmd, "--no-refresh belongs to install");
-			c.no_refresh = true;
-			break;
-		case 'n': c.dry_run = true; break;
-		case 'j': c.json = true; break;
-		case 'h': is_install ? help_install() : help_uninstall(); return 0;
-		default: return cli_usage(cmd, "unknown option");
+		case 'r': o->root = optarg; break;
+		case 'a': o->arch = optarg; break;
+		case 'w': o->wrapper = optarg; break;
+		case 'P': c->purge = true; break;
+		case 'R': c->redefine = true; break;
+		case 'F': c->no_refresh = true; break;
+		case 'n': c->dry_run = true; break;
+		case 'j': c->json = true; break;
+		case 'h': o->is_install ? help_install() : help_uninstall(); return 0;
+		default: return cli_usage(o->cmd, "unknown option");
 		}
+		if ((c->purge && misplaced(o, false, "--purge")) ||
+		    (c->redefine && misplaced(o, false, "--redefine")) ||
+		    (c->no_refresh && misplaced(o, true, "--no-refresh")))
+			return EXIT_USAGE;
 	}
 	if (optind < argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+		return cli_usage(o->cmd, "unexpected argument '%s'", argv[optind]);
+	if (c->redefine && o->root && strcmp(o->root, "/"))
+		return cli_usage(o->cmd, "--redefine talks to the running libvirtd: not with --root");
+	return -1;
+}
+
+static void print_json(const struct inst *c, int r)
+{
+	struct json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "version", json_object_new_int(1));
+	json_object_object_add(j, "changed", json_object_new_boolean(c->changed));
+	json_object_object_add(j, "dry_run", json_object_new_boolean(c->dry_run));
+	json_object_object_add(j, "mode", json_object_new_string(c->mode == INSTALL_DIVERT ? "divert" : "shadow"));
+	json_object_object_add(j, "wrapper", json_object_new_string(c->wrapper_at));
+	json_object_object_add(j, "files", json_object_get(c->files));
+	json_object_object_add(j, "domains", json_object_get(c->domains));
+	json_object_object_add(j, "ok", json_object_new_boolean(r == 0));
+	cli_print_json(j);
+}
+
+static int run(int argc, char **argv, bool is_install)
+{
+	struct run_opts o = {
+		.cmd = is_install ? "install" : "uninstall",
+		.arch = RESOLVE_DEFAULT_ARCH,
+		.is_install = is_install,
+	};
+	struct inst c = { .mode = INSTALL_SHADOW };
+	int r = parse(argc, argv, &o, &c);
+
+	if (r >= 0)
+		return r;
 	if (geteuid() != 0 && !c.dry_run) {
-		fprintf(stderr, "qemu-p2p %s: run as root (or try --dry-run)\n", cmd);
+		fprintf(stderr, "qemu-p2p %s: run as root (or try --dry-run)\n", o.cmd);
 		return 1;
 	}
-	if (c.redefine && root && strcmp(root, "/"))
-		return cli_usage(cmd, "--redefine talks to the running libvirtd: not with --root");
-	layout_init(&c.l, root, arch, wrapper);
+	layout_init(&c.l, o.root, o.arch, o.wrapper);
 	c.files = json_object_new_array();
 	c.domains = json_object_new_array();
 	r = is_install ? install(&c) : uninstall(&c);
-	if (c.json) {
-		struct json_object *j = json_object_new_object();
-
-		json_object_object_add(j, "version", json_object_new_int(1));
-		json_object_object_add(j, "changed", json_object_new_boolean(c.changed));
-		json_object_object_add(j, "dry_run", json_object_new_boolean(c.dry_run));
-		json_object_object_add(j, "mode",
-				       json_object_new_string(c.mode == INSTALL_DIVERT ? "divert" : "shadow"));
-		json_object_object_add(j, "wrapper", json_object_new_string(c.wrapper_at));
-		json_object_object_add(j, "files", json_object_get(c.files));
-		json_object_object_add(j, "domains", json_object_get(c.domains));
-		json_object_object_add(j, "ok", json_object_new_boolean(r == 0));
-		cli_print_json(j);
-	}
+	if (c.json)
+		print_json(&c, r);
 	json_object_put(c.files);
 	json_object_put(c.domains);
 	return r < 0 ? 1 : 0;

@@ -146,4 +146,9 @@ setpriv --reuid nobody --regid nogroup --clear-groups "$CLI" install --root "$R"
 check "install refuses to run unprivileged" contains "$TMP/err" "run as root"
 "$CLI" install --mode sideways 2> "$TMP/err"; rc=$?
 check "--mode sideways: usage error 64" sh -c "[ $rc -eq 64 ] && grep -q 'use shadow or divert' '$TMP/err'"
+for args in "uninstall --mode divert:--mode belongs to install" "install --purge:--purge belongs to uninstall" \
+	"install --redefine:--redefine belongs to uninstall" "uninstall --no-refresh:--no-refresh belongs to install"; do
+	"$CLI" ${args%%:*} 2> "$TMP/err"; rc=$?
+	check "${args%%:*}: usage error 64, '${args#*:}'" sh -c "[ $rc -eq 64 ] && grep -qF -- '${args#*:}' '$TMP/err'"
+done
 done_testing
