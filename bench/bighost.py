@@ -1,37 +1,65 @@
 #!/usr/bin/env python3
 """bighost.py GPUS FUNCTIONS > FILE.host: a host description (mkhost.py
 format) with GPUS NVIDIA GPUs, two under each PCIe switch, the switches
-spread over two sockets, and NIC functions (8 per device, 256 per bus,
-each bus on its own root port) to make FUNCTIONS PCI functions in all."""
+split over two sockets, and network functions to make FUNCTIONS PCI
+functions in all (host bridges and bridges included).
+
+Every address is one a real host could have: GPU switches hang off root
+ports 01..10 of bus 00 (socket 0) or 80 (socket 1), 16 switches to a PCI
+domain, each switch taking four buses; network functions fill buses of 256
+functions (32 devices x 8) behind root ports 01..1f of their own domains,
+0100 upwards."""
 import sys
 
+SWITCHES_PER_DOMAIN = 16
+NIC_PORTS_PER_DOMAIN = 31
+NIC_DOMAIN_BASE = 0x100
+
 gpus, total = int(sys.argv[1]), int(sys.argv[2])
-lines = ["root 0000:00 vendor=8086 numa=0", "root 0000:80 vendor=8086 numa=1"]
-count = 2
-half = gpus // 4
-for s in range(gpus // 2):
-    sock = 0x80 if s >= half else 0x00
-    k = s % half
-    base = sock + 1 + 4 * k
-    rp = f"0000:{sock:02x}:{k + 1:02x}.0"
-    up = f"0000:{base:02x}:00.0"
-    lines.append(f"dev {rp} class=060400 vendor=8086 device=2030")
-    lines.append(f"dev {rp}/{up} class=060400 vendor=1000 device=c030")
-    count += 2
+lines, roots = [], set()
+count = 0
+
+
+def root(dom, bus, numa):
+    global count
+    if (dom, bus) not in roots:
+        roots.add((dom, bus))
+        lines.append(f"root {dom:04x}:{bus:02x} vendor=8086 numa={numa}")
+        count += 1
+
+
+def dev(path, attrs):
+    global count
+    lines.append(f"dev {path} {attrs}")
+    count += 1
+
+
+switches = gpus // 2
+per_socket = (switches + 1) // 2
+for s in range(switches):
+    sock, k = divmod(s, per_socket)
+    dom, slot = divmod(k, SWITCHES_PER_DOMAIN)
+    top = 0x80 * sock
+    base = top + 1 + 4 * slot
+    root(dom, top, sock)
+    rp = f"{dom:04x}:{top:02x}:{slot + 1:02x}.0"
+    up = f"{dom:04x}:{base:02x}:00.0"
+    dev(rp, "class=060400 vendor=8086 device=2030")
+    dev(f"{rp}/{up}", "class=060400 vendor=1000 device=c030")
     for g in range(2):
-        port = f"0000:{base + 1:02x}:{g:02x}.0"
-        gpu = f"0000:{base + 2 + g:02x}:00.0"
-        lines.append(f"dev {rp}/{up}/{port} class=060400 vendor=1000 device=c030")
-        lines.append(f"dev {rp}/{up}/{port}/{gpu} class=030200 vendor=10de device=2330 driver=vfio-pci")
-        count += 2
+        port = f"{dom:04x}:{base + 1:02x}:{g:02x}.0"
+        gpu = f"{dom:04x}:{base + 2 + g:02x}:00.0"
+        dev(f"{rp}/{up}/{port}", "class=060400 vendor=1000 device=c030")
+        dev(f"{rp}/{up}/{port}/{gpu}", "class=030200 vendor=10de device=2330 driver=vfio-pci")
 n = 0
 while count < total:
-    bus, dev, fn = 0x40 + n // 256, (n // 8) % 32, n % 8
-    rp = f"0000:00:1c.{bus - 0x40}" if bus - 0x40 < 8 else f"0000:00:1d.{bus - 0x48}"
-    if n % 256 == 0:
-        lines.append(f"dev {rp} class=060400 vendor=8086 device=2031")
-        count += 1
-    lines.append(f"dev {rp}/0000:{bus:02x}:{dev:02x}.{fn} class=020000 vendor=15b3 device=101e")
-    count += 1
+    port, fn = divmod(n, 256)
+    dom, p = divmod(port, NIC_PORTS_PER_DOMAIN)
+    dom += NIC_DOMAIN_BASE
+    root(dom, 0, dom % 2)
+    rp = f"{dom:04x}:00:{p + 1:02x}.0"
+    if fn == 0:
+        dev(rp, "class=060400 vendor=8086 device=2031")
+    dev(f"{rp}/{dom:04x}:{p + 1:02x}:{fn // 8:02x}.{fn % 8}", "class=020000 vendor=15b3 device=101e")
     n += 1
 print("\n".join(lines))

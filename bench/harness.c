@@ -1,12 +1,13 @@
 /* Benchmark harness: runs commands side by side, alternating, and prints
  * median and spread of wall time and the peak memory of each.
  *
- *   harness RUNS NAME [VAR=VALUE...] -- ARGV... [--- NAME ... -- ARGV...]...
+ *   harness RUNS [--floor K] NAME [VAR=VALUE...] -- ARGV... [--- NAME ... -- ARGV...]...
  *
  * VAR=VALUE settings apply to that command's environment only.
  * Each command's argv may be read from a file with @FILE (one argument a
  * line). The first command is the baseline; the table shows each one's
- * added time and ratio against it. */
+ * added time in microseconds and its ratio against it, and with --floor K
+ * the time added above command K as well (0 is the first). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -98,14 +99,16 @@ static double pct(const double *sorted, int n, double p)
 int main(int argc, char **argv)
 {
 	struct cmd cmds[16];
-	int n = 0, runs;
+	int n = 0, runs, floor = -1, first = 2;
 
-	if (argc < 5) {
-		fprintf(stderr, "usage: harness RUNS NAME -- ARGV... [--- NAME -- ARGV...]...\n");
+	if (argc > 3 && !strcmp(argv[2], "--floor"))
+		floor = atoi(argv[3]), first = 4;
+	if (argc < first + 3) {
+		fprintf(stderr, "usage: harness RUNS [--floor K] NAME -- ARGV... [--- NAME -- ARGV...]...\n");
 		return 2;
 	}
 	runs = atoi(argv[1]);
-	for (int i = 2; i < argc && n < 16;) {
+	for (int i = first; i < argc && n < 16;) {
 		int dash = i + 1, start, end;
 
 		while (dash < argc && strcmp(argv[dash], "--"))
@@ -130,16 +133,21 @@ int main(int argc, char **argv)
 	for (int r = 0; r < runs; r++) /* alternating, so drift hits all alike */
 		for (int c = 0; c < n; c++)
 			cmds[c].t[r] = run(&cmds[c]);
-	printf("%-34s %9s %9s %9s %8s %9s\n", "command", "median ms", "p10-p90", "added ms", "ratio", "peak KiB");
+	if (floor >= n)
+		floor = -1;
+	printf("%-44s %9s %11s %10s %10s %7s %9s\n", "command", "median ms", "p10-p90", "+first us",
+	       floor >= 0 ? "+floor us" : "", "ratio", "peak KiB");
 	for (int c = 0; c < n; c++)
 		qsort(cmds[c].t, (size_t)runs, sizeof(double), cmp);
 	for (int c = 0; c < n; c++) {
 		double med = pct(cmds[c].t, runs, 0.5), base = pct(cmds[0].t, runs, 0.5);
-		char spread[32];
+		char spread[32], above[16] = "";
 
 		snprintf(spread, sizeof(spread), "%.2f-%.2f", pct(cmds[c].t, runs, 0.1), pct(cmds[c].t, runs, 0.9));
-		printf("%-34s %9.3f %9s %9.3f %8.2f %9ld\n", cmds[c].name, med, spread, med - base, med / base,
-		       cmds[c].max_rss);
+		if (floor >= 0)
+			snprintf(above, sizeof(above), "%+.0f", (med - pct(cmds[floor].t, runs, 0.5)) * 1e3);
+		printf("%-44s %9.3f %11s %+10.0f %10s %7.2f %9ld\n", cmds[c].name, med, spread, (med - base) * 1e3, above,
+		       med / base, cmds[c].max_rss);
 	}
 	printf("(%d runs each, alternating, after 3 warm-up rounds)\n", runs);
 	return 0;

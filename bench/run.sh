@@ -1,71 +1,143 @@
 #!/bin/sh
-# make bench: the wrapper's cost on a VM start, measured side by side with
-# exec of a stand-in QEMU that exits at once (so the ratio is an upper
-# bound of the wrapper's share of a real start), and topo on a big host.
+# make bench: what the wrapper adds to a VM start, measured side by side
+# (alternating runs) against exec of a stand-in QEMU that exits at once and
+# against the floor, a static shim that only execs it; then topo and plan on
+# big hosts. Every wrapper case is first checked to really add cliques.
+#
 # Usage: bench/run.sh BUILD [RUNS]
+# BENCH_BEFORE=OTHER_BUILD adds rows for that build's wrapper and qemu-p2p
+# (an older checkout), measured in the same run.
 set -eu
 build=$(cd "$1" && pwd)
-runs=${2:-50}
+runs=${2:-200}
 src=$(cd "$(dirname "$0")/.." && pwd)
 work=$build/bench-work
-standin=$build/bench/standin
-harness=$build/bench/harness
-wrap=$build/src/wrap/qemu-p2p-wrap
-cli=$build/src/cli/qemu-p2p
+standin=$build/bench/standin shim=$build/bench/shim harness=$build/bench/harness
+wrap=$build/src/wrap/qemu-p2p-wrap cli=$build/src/cli/qemu-p2p
+before=${BENCH_BEFORE:+$(cd "$BENCH_BEFORE" && pwd)}
 rm -rf "$work"
 mkdir -p "$work"
 
-# setup NAME MODE HOST: a configuration dir whose real QEMU is the stand-in
-# and whose host facts are current (version 8.2.2: no capability guard).
-setup() {
+# conf NAME MODE [MAPFILE]: a configuration whose real QEMU is the stand-in,
+# with current host facts (QEMU 8.2.2: no capability guard).
+conf() {
 	mkdir -p "$work/$1/qemu-p2p.d"
-	if [ "$2" = map ]; then cp "$src/examples/qemu-p2p.conf" "$work/$1/qemu-p2p.conf"
-	else printf '[cliques]\nmode = auto\n' > "$work/$1/qemu-p2p.conf"; fi
-	printf '[qemu]\nbinary = %s\n' "$standin" >> "$work/$1/qemu-p2p.conf"
+	printf '[qemu]\nbinary = %s\n[cliques]\nmode = %s\n' "$standin" "$2" > "$work/$1/qemu-p2p.conf"
+	[ $# -lt 3 ] || cat "$3" >> "$work/$1/qemu-p2p.conf"
 	printf '[qemu]\nbinary = %s\nversion = 8.2.2\nidentity = %s\n' "$standin" \
 		"$(stat -L -c '%d:%i:%s:%Y' "$standin")" > "$work/$1/qemu-p2p.d/host.conf"
-	[ "$2" != map16 ] || { printf '[cliques]\nmode = map\n[map]\n'; awk '/10de/ { split($2, p, "/"); print "0 = " p[length(p)] }' "$3"; } > "$work/$1/qemu-p2p.conf.map"
 }
 
+# host NAME GPUS FUNCTIONS: a synthetic host tree (bench/bighost.py).
+host() {
+	python3 "$src/bench/bighost.py" "$2" "$3" > "$work/$1.host"
+	python3 "$src/tests/fixtures/mkhost.py" "$work/$1.host" "$work/$1"
+}
+
+# gpus HOSTFILE N: the first N GPU addresses of a host description.
+gpus() {
+	awk '/10de/ { split($2, p, "/"); print p[length(p)] }' "$1" | head -n "$2"
+}
+
+# argv NAME HOSTFILE N: libvirt's 8-GPU argv with its GPUs replaced by the
+# first N GPUs of the host, as JSON -device (what libvirt >= 8.1 writes).
+argv() {
+	grep -v '"vfio-pci"' "$work/argv8" | sed '/^-device$/{N;/\n$/d}' > "$work/$1"
+	gpus "$2" "$3" | awk '{ printf "-device\n{\"driver\":\"vfio-pci\",\"host\":\"%s\",\"id\":\"hostdev%d\"}\n", $1, n++ }' \
+		>> "$work/$1"
+}
+
+# mapfile FILE HOSTFILE N: a [map] of N addresses, eight to a group: the
+# host's GPUs first, then addresses of a domain no host has.
+mapfile() {
+	{ gpus "$2" 100000; i=0; while [ $i -lt "$3" ]; do printf '%04x:%02x:00.0\n' $((0x3000 + i / 256)) $((i % 256)); i=$((i + 1)); done; } |
+		head -n "$3" | awk 'BEGIN { print "[map]" } { a[n++] = $1 } END { for (i = 0; i < n; i += 8) { line = int(i / 8) " ="; for (k = i; k < i + 8 && k < n; k++) line = line " " a[k]; print line } }' > "$1"
+}
+
+echo "== preparing: the example host, hosts of 16/64/256 GPUs, libvirt's argv (virsh, about a minute)"
 python3 "$src/tests/fixtures/mkhost.py" "$src/examples/blog-8gpu.host" "$work/blog"
-python3 "$src/bench/bighost.py" 16 2000 > "$work/big.host"
-python3 "$src/tests/fixtures/mkhost.py" "$work/big.host" "$work/big"
-sh "$src/tools/libvirt-argv.sh" "$src/examples/gpu8-domain.xml" "$work/libvirt" | tail -n +2 > "$work/argv8"
-# 16 GPUs: the 8-GPU argv with its GPU devices replaced by the big host's.
-grep -v '"vfio-pci"' "$work/argv8" | sed '/^-device$/{N;/\n$/d}' > "$work/argv16"
-awk '/10de/ { split($2, p, "/"); a = p[length(p)]; printf "-device\n{\"driver\":\"vfio-pci\",\"host\":\"%s\",\"id\":\"hostdev%d\"}\n", a, n++ }' \
-	"$work/big.host" >> "$work/argv16"
-grep -c '"vfio-pci"' "$work/argv8" "$work/argv16" >&2
-
-setup map map "$work/big.host"
-setup auto auto "$work/big.host"
-setup map16 map16 "$work/big.host"
-mv "$work/map16/qemu-p2p.conf.map" "$work/map16/qemu-p2p.conf"
-printf '[qemu]\nbinary = %s\n' "$standin" >> "$work/map16/qemu-p2p.conf"
-
-# The wrapper must really add cliques in each case, or the numbers lie.
-for c in "map blog argv8" "auto blog argv8" "map16 big argv16" "auto big argv16"; do
-	set -- $c
-	QEMU_P2P_CONFIG=$work/$1/qemu-p2p.conf QEMU_P2P_SYSFS=$work/$2 \
-		xargs -d '\n' "$cli" rewrite --explain --qemu "$standin" -- < "$work/$3" 2>&1 >/dev/null | head -n 1 | cut -c1-110
+host h16 16 2000
+host h64 64 2000
+host h256 256 20000
+# libvirt's argv is kept between runs: virsh takes a minute here.
+cached=$build/bench-argv8
+if [ ! -s "$cached" ] || [ "$src/examples/gpu8-domain.xml" -nt "$cached" ]; then
+	sh "$src/tools/libvirt-argv.sh" "$src/examples/gpu8-domain.xml" "$work/libvirt" | tail -n +2 > "$cached.tmp"
+	mv "$cached.tmp" "$cached"
+fi
+cp "$cached" "$work/argv8"
+argv argv1 "$src/examples/blog-8gpu.host" 1
+argv argv8h16 "$work/h16.host" 8
+argv argv8h64 "$work/h64.host" 8
+argv argv8h256 "$work/h256.host" 8
+argv argv64 "$work/h64.host" 64
+conf auto auto
+mapfile "$work/map-blog" "$src/examples/blog-8gpu.host" 8
+conf map map "$work/map-blog"
+mapfile "$work/map-h64" "$work/h64.host" 64
+conf map64 map "$work/map-h64"
+for n in 16 256 1000; do
+	mapfile "$work/map$n.txt" "$src/examples/blog-8gpu.host" $n
+	conf map$n map "$work/map$n.txt"
 done
 
+# check CONF SYSFS ARGV: the wrapper puts a clique on the VM's GPUs (a
+# VM of one GPU: says why it adds none).
+check() {
+	log=$(QEMU_P2P_CONFIG=$work/$1/qemu-p2p.conf QEMU_P2P_SYSFS=$work/$2 xargs -d '\n' "$wrap" < "$work/$3" 2>&1)
+	case $log in *"clique 0 = "* | *"(the only GPU of its group in this VM)"*)
+		printf '  %-7s %-5s %-10s %s\n' "$1" "$2" "$3" "$(echo "$log" | cut -c1-90)" ;;
+	*) echo "bench: the wrapper added no clique for $1 $2 $3: $log" >&2; exit 1 ;; esac
+}
+for c in "map blog argv1" "auto blog argv1" "map blog argv8" "auto blog argv8" "map64 h64 argv64" "auto h64 argv64" \
+	"auto h16 argv8h16" "auto h64 argv8h64" "auto h256 argv8h256" "map16 blog argv8" "map256 blog argv8" \
+	"map1000 blog argv8"; do
+	check $c
+done
+
+# rows LABEL CONF SYSFS ARGV: the wrapper's row, and the older build's;
+# one harness argument a line.
+rows() {
+	printf '%s\n' --- "wrapper, $1" "QEMU_P2P_CONFIG=$work/$2/qemu-p2p.conf" "QEMU_P2P_SYSFS=$work/$3" -- "$wrap" "@$work/$4"
+	[ -z "$before" ] || printf '%s\n' --- "before: wrapper, $1" "QEMU_P2P_CONFIG=$work/$2/qemu-p2p.conf" \
+		"QEMU_P2P_SYSFS=$work/$3" -- "$before/src/wrap/qemu-p2p-wrap" "@$work/$4"
+}
+
+# table TITLE CASE...: CASE is LABEL:CONF:SYSFS:ARGV; the stand-in and the
+# shim take the first case's argv.
+table() {
+	echo
+	echo "== $1"
+	shift
+	list=$work/rows
+	first=${1##*:}
+	printf '%s\n' "direct exec of the stand-in" -- "$standin" "@$work/$first" --- \
+		"static exec-only shim (the floor)" -- "$shim" "@$work/$first" > "$list"
+	for c in "$@"; do
+		IFS=: read -r label conf sys args <<-END
+			$c
+		END
+		rows "$label" "$conf" "$sys" "$args" >> "$list"
+	done
+	xargs -d '\n' "$harness" "$runs" --floor 1 < "$list"
+}
+
+table "VM start, 1 GPU (example host: 8 GPUs)" "map:map:blog:argv1" "auto:auto:blog:argv1"
+table "VM start, 8 GPUs (libvirt's argv, example host)" "map:map:blog:argv8" "auto:auto:blog:argv8"
+table "VM start, 64 GPUs (host of 64 GPUs, 2,000 functions)" "map:map64:h64:argv64" "auto:auto:h64:argv64"
+table "VM start, 8 GPUs, auto mode on bigger hosts" "16 GPUs / 2,000 functions:auto:h16:argv8h16" \
+	"64 GPUs / 2,000 functions:auto:h64:argv8h64" "256 GPUs / 20,000 functions:auto:h256:argv8h256"
+table "VM start, 8 GPUs, map mode with [map] of 16 / 256 / 1,000 addresses" "map of 16:map16:blog:argv8" \
+	"map of 256:map256:blog:argv8" "map of 1,000:map1000:blog:argv8"
+
 echo
-echo "== VM start: the wrapper vs exec of the stand-in QEMU directly"
-"$harness" "$runs" \
-	"direct exec (8-GPU argv)" -- "$standin" "@$work/argv8" --- \
-	"(a) wrapper, map, 8-GPU libvirt argv" QEMU_P2P_CONFIG="$work/map/qemu-p2p.conf" QEMU_P2P_SYSFS="$work/blog" \
-		-- "$wrap" "@$work/argv8" --- \
-	"(b) wrapper, auto, example host" QEMU_P2P_CONFIG="$work/auto/qemu-p2p.conf" QEMU_P2P_SYSFS="$work/blog" \
-		-- "$wrap" "@$work/argv8" --- \
-	"(c) wrapper, auto, 16 GPUs/2000 fns" QEMU_P2P_CONFIG="$work/auto/qemu-p2p.conf" QEMU_P2P_SYSFS="$work/big" \
-		-- "$wrap" "@$work/argv16" --- \
-	"(c) wrapper, map, 16 GPUs/2000 fns" QEMU_P2P_CONFIG="$work/map16/qemu-p2p.conf" QEMU_P2P_SYSFS="$work/big" \
-		-- "$wrap" "@$work/argv16"
-echo
-# Auto vs map on this host is the (c) pair above. Here the wrapper runs right
-# after a 35 ms topo each round, with colder caches: compare topo to it only.
-echo "== 16 GPUs, 2000 PCI functions: topo beside the wrapper in map mode"
-"$harness" "$runs" \
-	"wrapper, map" QEMU_P2P_CONFIG="$work/map16/qemu-p2p.conf" QEMU_P2P_SYSFS="$work/big" -- "$wrap" "@$work/argv16" --- \
-	"qemu-p2p topo (whole host)" -- "$cli" topo --sysfs "$work/big"
+echo "== topo and plan on big hosts ($((runs / 20 + 3)) runs)"
+set -- "direct exec of the stand-in" -- "$standin"
+for h in "h16:2,000" "h256:20,000"; do
+	set -- "$@" --- "topo, ${h#*:} functions" -- "$cli" topo --sysfs "$work/${h%%:*}" \
+		--- "plan, ${h#*:} functions" -- "$cli" plan --sysfs "$work/${h%%:*}" --config "$work/auto/qemu-p2p.conf"
+	[ -z "$before" ] || set -- "$@" --- "before: topo, ${h#*:} functions" -- "$before/src/cli/qemu-p2p" topo \
+		--sysfs "$work/${h%%:*}" --- "before: plan, ${h#*:} functions" -- "$before/src/cli/qemu-p2p" plan \
+		--sysfs "$work/${h%%:*}" --config "$work/auto/qemu-p2p.conf"
+done
+"$harness" $((runs / 20 + 3)) "$@"
