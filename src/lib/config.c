@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +31,8 @@ struct parse {
 	bool continuation;                         /* that line continues the key before it */
 	bool after_key;                            /* a key line came since the last [section] */
 	unsigned seen_map[MAP_LABEL_MAX / 32 + 1]; /* [map] labels written */
+	size_t *map_index;                         /* [map] addresses: hash slots of f->map index + 1, 0 empty */
+	size_t index_cap;                          /* a power of two, at least twice n_map */
 };
 
 static void fail(struct parse *ps, const char *fmt, ...) _printf_(2, 3);
@@ -154,21 +157,64 @@ static int add_c8_free(struct parse *ps, const char *w, void *data)
 	return grow_array((void **)&ps->f->c8_free, &ps->f->n_c8_free, sizeof(a), &a);
 }
 
+static size_t addr_hash(const struct pci_addr *a)
+{
+	uint64_t h = ((uint64_t)a->domain << 16 | (uint64_t)a->bus << 8 | (uint64_t)a->slot << 3 | a->func) *
+		     0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h ^ h >> 32);
+}
+
+/* The slot of addr in the [map] index: its entry's, or the empty one where
+ * it goes. Linear probing; the index is never full. */
+static size_t *index_slot(struct parse *ps, const struct pci_addr *addr)
+{
+	size_t i = addr_hash(addr) & (ps->index_cap - 1);
+
+	while (ps->map_index[i] && !pci_addr_equal(&ps->f->map[ps->map_index[i] - 1].addr, addr))
+		i = (i + 1) & (ps->index_cap - 1);
+	return &ps->map_index[i];
+}
+
+/* Room for one more address, keeping the index at most half full, so the
+ * duplicate check stays constant time per address. */
+static int index_reserve(struct parse *ps)
+{
+	size_t cap = ps->index_cap ? ps->index_cap * 2 : 64;
+
+	if ((ps->f->n_map + 1) * 2 <= ps->index_cap)
+		return 0;
+	free(ps->map_index);
+	if (!(ps->map_index = calloc(cap, sizeof(*ps->map_index))))
+		return -ENOMEM;
+	ps->index_cap = cap;
+	for (size_t i = 0; i < ps->f->n_map; i++)
+		*index_slot(ps, &ps->f->map[i].addr) = i + 1;
+	return 0;
+}
+
 static int add_map_addr(struct parse *ps, const char *w, void *data)
 {
 	struct map_entry e = { .label = *(int *)data };
+	size_t *slot;
 
 	if (parse_addr(ps, w, &e.addr) < 0)
 		return 0;
-	for (size_t i = 0; i < ps->f->n_map; i++) {
-		if (!pci_addr_equal(&ps->f->map[i].addr, &e.addr))
-			continue;
-		if (ps->f->map[i].label != e.label)
-			fail(ps, "%s is in group %d and in group %d: an address belongs to one group", w,
-			     ps->f->map[i].label, e.label);
+	if (index_reserve(ps) < 0)
+		return -ENOMEM;
+	slot = index_slot(ps, &e.addr);
+	if (*slot) {
+		int other = ps->f->map[*slot - 1].label;
+
+		if (other != e.label)
+			fail(ps, "%s is in group %d and in group %d: an address belongs to one group", w, other,
+			     e.label);
 		return 0;
 	}
-	return grow_array((void **)&ps->f->map, &ps->f->n_map, sizeof(e), &e);
+	if (grow_array((void **)&ps->f->map, &ps->f->n_map, sizeof(e), &e) < 0)
+		return -ENOMEM;
+	*slot = ps->f->n_map;
+	return 0;
 }
 
 static bool parse_bool(const char *v, bool *out)
@@ -404,6 +450,7 @@ int config_parse_text(const char *path, const char *text, size_t len, bool host,
 		return 0;
 	}
 	r = ini_parse_stream(reader, &ps, handler, &ps);
+	free(ps.map_index);
 	if (r > 0 && !f->error) {
 		ps.line = r;
 		fail(&ps, "not a 'key = value' line, a [section] or a comment");

@@ -103,6 +103,30 @@ static void test_dialect(void **state)
 
 /* The hint names the part of the address the operator got wrong, in the
  * form they wrote; never an example that reads like another device. */
+/* An address listed twice in one group counts once; in two groups it is an
+ * error naming the line. Checked among 1,000 addresses, 250 lines. */
+static void test_map_duplicates(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	struct conf_file f;
+
+	fprintf(m, "[map]\n");
+	for (int g = 0; g < 250; g++)
+		fprintf(m, "%d = %04x:%02x:00.0 %04x:%02x:00.0 %04x:%02x:00.0 %04x:%02x:00.0\n", g, g / 64, g % 64 * 4,
+			g / 64, g % 64 * 4 + 1, g / 64, g % 64 * 4 + 2, g / 64, g % 64 * 4 + 3);
+	fprintf(m, "7 = 0000:1c:00.0 0000:1d:00.0\n");
+	fclose(m);
+	f = parse(text, false);
+	assert_null(f.error);
+	assert_int_equal(f.n_map, 1000);
+	conf_file_free(&f);
+	free(text);
+	expect_error("[map]\n0 = 05:00.0 06:00.0\n1 = 07:00.0\n\n2 = 08:00.0 06:00.0\n",
+		     "t.conf:5: 06:00.0 is in group 0 and in group 2: an address belongs to one group");
+}
+
 static void test_address_hints(void **state)
 {
 	expect_error("[map]\n0 = 0000:4g:00.0\n", "'0000:4g:00.0' is not a PCI address: bus '4g' is not a hex number");
@@ -215,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_long_line),      cmocka_unit_test(test_unknown_key_warns),
 		cmocka_unit_test(test_files_and_precedence), cmocka_unit_test(test_host_path),
 		cmocka_unit_test(test_dialect),        cmocka_unit_test(test_address_hints),
+		cmocka_unit_test(test_map_duplicates),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
