@@ -221,11 +221,12 @@ static size_t tree_keys(struct json_object *o)
 	return n;
 }
 
-/* The parsed object, or NULL with *why set. Owned result. */
-static struct json_object *json_parse_device(const char *text, const char **why)
+/* The parsed object, or NULL with *why set. Owned result. One tokener
+ * serves every -device of a command line (a->json_tok). */
+static struct json_object *json_parse_device(struct vm_args *a, const char *text, const char **why)
 {
 	size_t len = strlen(text);
-	struct json_tokener *tok = json_tokener_new();
+	struct json_tokener *tok = a->json_tok ? a->json_tok : (a->json_tok = json_tokener_new());
 	struct json_object *o;
 	size_t end;
 
@@ -233,6 +234,7 @@ static struct json_object *json_parse_device(const char *text, const char **why)
 		*why = "out of memory";
 		return NULL;
 	}
+	json_tokener_reset(tok);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, text, (int)len);
 	end = json_tokener_get_parse_end(tok);
@@ -247,7 +249,6 @@ static struct json_object *json_parse_device(const char *text, const char **why)
 	} else {
 		*why = NULL;
 	}
-	json_tokener_free(tok);
 	if (*why) {
 		json_object_put(o);
 		return NULL;
@@ -293,9 +294,9 @@ static const char *json_fd(struct json_object *o, char *buf, size_t size)
 }
 
 /* 1 vfio device filled, 0 not one, -EINVAL unreadable (why set), -ENOMEM. */
-static int json_device(const char *text, struct vfio_dev *d, const char **why)
+static int json_device(struct vm_args *a, const char *text, struct vfio_dev *d, const char **why)
 {
-	struct json_object *o = json_parse_device(text, why);
+	struct json_object *o = json_parse_device(a, text, why);
 	char fdbuf[24];
 	int r;
 
@@ -373,7 +374,7 @@ static int scan_device(struct vm_args *a, int argi, const char *text)
 	}
 	if (!strstr(text, "vfio-pci"))
 		return 0; /* cheap filter: nothing else concerns us */
-	r = text[0] == '{' ? json_device(text, &d, &why) : legacy_device(text, &d);
+	r = text[0] == '{' ? json_device(a, text, &d, &why) : legacy_device(text, &d);
 	if (r == -EINVAL)
 		return add_bad(a, argi, why);
 	if (r > 0 && (r = grow_array((void **)&a->devs, &a->n_devs, sizeof(d), &d)) == 0)
@@ -551,6 +552,9 @@ int argv_scan(int argc, char *const *argv, struct vm_args *out)
 			return used;
 		}
 	}
+	if (a.json_tok)
+		json_tokener_free(a.json_tok);
+	a.json_tok = NULL;
 	*out = a;
 	return 0;
 }
@@ -562,6 +566,8 @@ void vm_args_free(struct vm_args *a)
 	free(a->devs);
 	free(a->bad);
 	free(a->name);
+	if (a->json_tok)
+		json_tokener_free(a->json_tok);
 	*a = (struct vm_args){ 0 };
 }
 

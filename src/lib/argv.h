@@ -34,6 +34,8 @@ struct bad_dev {
 	const char *why; /* static string */
 };
 
+struct json_tokener;
+
 struct vm_args {
 	char *name;             /* -name guest=NAME (owned), NULL if none */
 	bool probe;             /* capability probe (-machine none), -version or a help
@@ -45,6 +47,7 @@ struct vm_args {
 	size_t n_devs;
 	struct bad_dev *bad;
 	size_t n_bad;
+	struct json_tokener *json_tok; /* private to argv_scan: reused for each JSON -device */
 };
 
 /* Scans argv (borrowed). Returns 0 or -ENOMEM; unreadable devices are listed
