@@ -36,7 +36,7 @@ host() {
 
 # gpus HOSTFILE N: the first N GPU addresses of a host description.
 gpus() {
-	awk '/10de/ { split($2, p, "/"); print p[length(p)] }' "$1" | head -n "$2"
+	awk '/vendor=10de/ && /class=03/ { split($2, p, "/"); print p[length(p)] }' "$1" | head -n "$2"
 }
 
 # argv NAME HOSTFILE N: libvirt's 8-GPU argv with its GPUs replaced by the

@@ -36,7 +36,8 @@ static void help(void)
 
 static const char *const attrs[] = {
 	"vendor",           "device",           "class",    "numa_node",          "resource",
-	"subsystem_vendor", "subsystem_device", "revision", "current_link_speed", "current_link_width"
+	"subsystem_vendor", "subsystem_device", "revision", "current_link_speed", "current_link_width",
+	"modalias"
 };
 
 struct capture {

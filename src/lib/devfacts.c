@@ -70,25 +70,28 @@ static void locate(const struct rewrite_env *env, struct dev_facts *f)
 }
 
 /* x-pci-class-code and x-pci-vendor-id are what QEMU's clique check sees;
- * without them, the live device's. */
+ * without them, the live device's, from one read of its modalias. */
 static void read_identity(const struct rewrite_env *env, struct dev_facts *f)
 {
 	const struct vfio_dev *d = f->dev;
-	int r = 0;
+	bool need = d->class_code < 0 || d->vendor < 0;
+	int r;
 
-	if (d->class_code >= 0)
-		f->cls = (unsigned long)d->class_code;
-	else if (d->class_code == -2 || (r = sysfs_read_hex(env->sysfs, &f->addr, "class", &f->cls)) < 0) {
-		if (r)
-			devfacts_skip(f, "no readable class in sysfs: %s", err_text(r));
-		else
-			devfacts_skip(f, "x-pci-class-code is not a class code");
+	if (d->class_code == -2) {
+		devfacts_skip(f, "x-pci-class-code is not a class code");
 		return;
 	}
-	if (d->vendor >= 0)
-		f->vendor = (unsigned long)d->vendor;
-	else if (d->vendor == -2 || (r = sysfs_read_hex(env->sysfs, &f->addr, "vendor", &f->vendor)) < 0)
-		devfacts_skip(f, "vendor unknown%s%s", r ? ": " : "", r ? err_text(r) : "");
+	if (d->vendor == -2) {
+		devfacts_skip(f, "x-pci-vendor-id is not a vendor id");
+		return;
+	}
+	if (need && (r = sysfs_read_ident(env->sysfs, &f->addr, &f->ident)) < 0) {
+		devfacts_skip(f, "identity unreadable: %s", err_text(r));
+		return;
+	}
+	f->has_ident = need;
+	f->cls = d->class_code >= 0 ? (unsigned long)d->class_code : f->ident.cls;
+	f->vendor = d->vendor >= 0 ? (unsigned long)d->vendor : f->ident.vendor;
 }
 
 void devfacts_read(const struct config *cfg, const struct vm_args *va, const struct rewrite_env *env,
@@ -109,10 +112,7 @@ void devfacts_read(const struct config *cfg, const struct vm_args *va, const str
 		/* auto mode: the GPUs' places in the tree; an unreadable one
 		 * stays unplaced and so in no group. */
 		if (cfg->mode != MODE_MAP && !f->skip && devfacts_is_gpu(f)) {
-			struct host_fn fn;
-
-			if (hostscan_fn(env->sysfs, &f->addr, &fn) == 0)
-				f->fn = fn;
+			hostscan_place(env->sysfs, &f->fn);
 			gpus[n++] = &f->fn;
 		}
 	}

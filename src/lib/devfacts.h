@@ -10,6 +10,7 @@
 #include "argv.h"
 #include "hostscan.h"
 #include "rewrite.h"
+#include "sysfs.h"
 #include "util.h"
 
 struct dev_facts {
@@ -17,9 +18,11 @@ struct dev_facts {
 	struct pci_addr addr;
 	bool located;              /* addr is known */
 	unsigned long vendor, cls; /* as QEMU will check them (its overrides first) */
-	struct host_fn fn;         /* auto mode, GPUs: the place in the tree */
-	const char *skip;          /* why the device gets no clique, NULL while it may */
-	char why[96];              /* storage for a skip reason with numbers */
+	struct pci_ident ident;    /* the live device's identity, when has_ident */
+	bool has_ident;
+	struct host_fn fn; /* auto mode, GPUs: the place in the tree */
+	const char *skip;  /* why the device gets no clique, NULL while it may */
+	char why[96];      /* storage for a skip reason with numbers */
 };
 
 /* The one way to mark a device skipped: the reason, formatted. */

@@ -19,28 +19,31 @@ bool host_fn_is_nvswitch(const struct host_fn *f)
 	return f->vendor == PCI_VENDOR_NVIDIA && (f->cls >> 8) == 0x0680;
 }
 
+void hostscan_place(int sysfs, struct host_fn *f)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (sysfs_read_long(sysfs, &f->addr, "numa_node", &f->numa) < 0)
+		f->numa = -1;
+	if (sysfs_device_path(sysfs, &f->addr, &path) == 0)
+		f->placed = topo_node_from_path(path, f->numa, &f->node) == 0;
+}
+
 int hostscan_fn(int sysfs, const struct pci_addr *a, struct host_fn *out)
 {
 	struct host_fn f = { .addr = *a, .numa = -1, .iommu_group = -1 };
-	_cleanup_free_ char *path = NULL, *drv = NULL, *grp = NULL;
-	unsigned long v;
-	int r = sysfs_read_hex(sysfs, a, "vendor", &v);
+	_cleanup_free_ char *drv = NULL, *grp = NULL;
+	struct pci_ident h;
+	int r = sysfs_read_ident(sysfs, a, &h);
 
 	if (r < 0)
 		return r;
-	f.vendor = (unsigned)v;
-	if (sysfs_read_hex(sysfs, a, "device", &v) == 0)
-		f.device = (unsigned)v;
-	if ((r = sysfs_read_hex(sysfs, a, "class", &f.cls)) < 0)
-		return r;
-	if (sysfs_read_long(sysfs, a, "numa_node", &f.numa) < 0)
-		f.numa = -1;
+	f.vendor = h.vendor, f.device = h.device, f.cls = h.cls;
 	if (sysfs_read_link_name(sysfs, a, "driver", &drv) == 0)
 		snprintf(f.driver, sizeof(f.driver), "%s", drv);
 	if (sysfs_read_link_name(sysfs, a, "iommu_group", &grp) == 0)
 		f.iommu_group = strtol(grp, NULL, 10);
-	if (sysfs_device_path(sysfs, a, &path) == 0)
-		f.placed = topo_node_from_path(path, f.numa, &f.node) == 0;
+	hostscan_place(sysfs, &f);
 	*out = f;
 	return 0;
 }
@@ -80,15 +83,15 @@ int hostscan_read(int sysfs, struct host *out)
 static unsigned bridge_vendor(int sysfs, const char *root)
 {
 	struct pci_addr a;
-	unsigned long v;
+	struct pci_ident h;
 	char name[32];
 
 	if (strncmp(root, "pci", 3))
 		return 0;
 	snprintf(name, sizeof(name), "%s:00.0", root + 3);
-	if (pci_addr_parse_sysfs(name, &a) < 0 || sysfs_read_hex(sysfs, &a, "vendor", &v) < 0)
+	if (pci_addr_parse_sysfs(name, &a) < 0 || sysfs_read_ident(sysfs, &a, &h) < 0)
 		return 0;
-	return (unsigned)v;
+	return h.vendor;
 }
 
 void hostscan_bridges(int sysfs, struct host_fn *const *fns, size_t n)

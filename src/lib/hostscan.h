@@ -39,8 +39,12 @@ bool host_fn_is_nvswitch(const struct host_fn *f);
  * with the bridge vendors of their roots. */
 int hostscan_read(int sysfs, struct host *out);
 
-/* Reads one function (identity, numa, place in the tree). */
+/* Reads one function (identity, driver, IOMMU group, place in the tree). */
 int hostscan_fn(int sysfs, const struct pci_addr *a, struct host_fn *out);
+
+/* Only what grouping needs of a function whose identity is known: its NUMA
+ * node and its place in the tree (f->addr set; fills numa, node, placed). */
+void hostscan_place(int sysfs, struct host_fn *f);
 
 /* Fills bridge_vendor of each placed function, reading each distinct root's
  * host bridge (pciDDDD:BB -> DDDD:BB:00.0) once. */

@@ -41,21 +41,30 @@ static int open_attr(int root, const struct pci_addr *a, const char *attr, int *
 	return r < 0 ? r : open_regular_at(root, path, O_NOFOLLOW, fd);
 }
 
-static int read_attr(int root, const struct pci_addr *a, const char *attr, char **out)
+/* An attribute's text, NUL-terminated: one read, which returns a sysfs
+ * attribute whole (the kernel formats it at once); no allocation. */
+static int read_attr(int root, const struct pci_addr *a, const char *attr, char buf[ATTR_MAX + 1])
 {
 	_cleanup_close_ int fd = -1;
+	ssize_t n;
 	int r = open_attr(root, a, attr, &fd);
 
-	return r < 0 ? r : read_fd(fd, ATTR_MAX, out, NULL);
+	if (r < 0)
+		return r;
+	while ((n = read(fd, buf, ATTR_MAX)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
 }
 
 /* A whole sysfs value as a number in base, then at most a newline. */
 static int read_number(int root, const struct pci_addr *a, const char *attr, int base, long long *out)
 {
-	_cleanup_free_ char *s = NULL;
-	char *end = NULL;
+	char s[ATTR_MAX + 1], *end = NULL;
 	long long v;
-	int r = read_attr(root, a, attr, &s);
+	int r = read_attr(root, a, attr, s);
 
 	if (r < 0)
 		return r;
@@ -81,8 +90,8 @@ int sysfs_read_hex(int root, const struct pci_addr *a, const char *attr, unsigne
 
 int sysfs_read_str(int root, const struct pci_addr *a, const char *attr, char *buf, size_t size)
 {
-	_cleanup_free_ char *s = NULL;
-	int r = read_attr(root, a, attr, &s);
+	char s[ATTR_MAX + 1];
+	int r = read_attr(root, a, attr, s);
 
 	if (r < 0)
 		return r;
@@ -134,6 +143,38 @@ int sysfs_read_config(int root, const struct pci_addr *a, uint8_t *buf, size_t *
 	int r = open_attr(root, a, "config", &fd);
 
 	return r < 0 ? r : read_full(fd, buf, PCI_CONFIG_MAX, len);
+}
+
+/* The attribute files, one each: trees without modalias. */
+static int read_ident_files(int root, const struct pci_addr *a, struct pci_ident *out)
+{
+	unsigned long v, d, sv = 0, sd = 0, c;
+	int r;
+
+	if ((r = sysfs_read_hex(root, a, "vendor", &v)) < 0 || (r = sysfs_read_hex(root, a, "device", &d)) < 0 ||
+	    (r = sysfs_read_hex(root, a, "class", &c)) < 0)
+		return r;
+	sysfs_read_hex(root, a, "subsystem_vendor", &sv);
+	sysfs_read_hex(root, a, "subsystem_device", &sd);
+	*out = (struct pci_ident){ (unsigned)v, (unsigned)d, (unsigned)sv, (unsigned)sd, c };
+	return 0;
+}
+
+int sysfs_read_ident(int root, const struct pci_addr *a, struct pci_ident *out)
+{
+	char s[ATTR_MAX + 1];
+	unsigned v, d, sv, sd, bc, sc, pi;
+	int n = 0, r = read_attr(root, a, "modalias", s);
+
+	if (r == -ENOENT)
+		return read_ident_files(root, a, out);
+	if (r < 0)
+		return r;
+	if (sscanf(s, "pci:v%8Xd%8Xsv%8Xsd%8Xbc%2Xsc%2Xi%2X%n", &v, &d, &sv, &sd, &bc, &sc, &pi, &n) != 7 ||
+	    (s[n] && s[n] != '\n') || v > 0xffff || d > 0xffff || sv > 0xffff || sd > 0xffff)
+		return -EINVAL;
+	*out = (struct pci_ident){ v, d, sv, sd, (unsigned long)bc << 16 | sc << 8 | pi };
+	return 0;
 }
 
 /* Joins base (a directory relative to root) and a relative link target,

@@ -27,6 +27,19 @@ int sysfs_read_long(int root, const struct pci_addr *a, const char *attr, long *
 /* Last component of a link such as driver or iommu_group (owned). */
 int sysfs_read_link_name(int root, const struct pci_addr *a, const char *attr, char **out);
 
+/* A function's identity as the kernel read it at enumeration. */
+struct pci_ident {
+	unsigned vendor, device, subvendor, subdevice;
+	unsigned long cls; /* 24-bit class code */
+};
+
+/* One read of the modalias attribute, which holds all of it
+ * ("pci:v000010DEd00002330sv000010DEsd000016C1bc03sc02i00"); where a tree
+ * has none (an older capture), the vendor, device, class and subsystem_*
+ * files. Cached by the kernel: no config-space access, which on a real host
+ * goes to the device (and may wake a suspended one) for every dword. */
+int sysfs_read_ident(int root, const struct pci_addr *a, struct pci_ident *out);
+
 /* config space as far as it is readable (64 bytes unprivileged). */
 int sysfs_read_config(int root, const struct pci_addr *a, uint8_t *buf, size_t *len);
 

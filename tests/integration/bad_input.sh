@@ -177,7 +177,7 @@ special() { # special KIND PATH
 }
 ATTRS=$TMP/sys/bus/pci/devices/0000:44:00.0
 cp "$TMP/etc/qemu-p2p.conf" "$TMP/op.saved"; cp "$TMP/etc/qemu-p2p.d/host.conf" "$TMP/host.saved"
-cp "$ATTRS/class" "$TMP/class.saved"; cp "$ATTRS/vendor" "$TMP/vendor.saved"
+cp "$ATTRS/modalias" "$TMP/modalias.saved"
 for kind in FIFO socket "character device 1:5" "character device 5:0" directory; do
 	if [ "$kind" != FIFO ] && [ "$kind" != directory ] && [ "$(id -u)" != 0 ]; then
 		skip "a $kind as a configuration file" "mknod and this socket need root"; continue
@@ -198,13 +198,11 @@ for kind in FIFO socket "character device 1:5" "character device 5:0" directory;
 	special "$kind" "$TMP/etc/qemu-p2p.d/host.conf"
 	row "a $kind as the host file" unchanged "host.conf: not a regular file; file ignored"
 	rm -rf "$TMP/etc/qemu-p2p.d/host.conf"; cp "$TMP/host.saved" "$TMP/etc/qemu-p2p.d/host.conf"
-	for attr in class vendor; do
-		special "$kind" "$ATTRS/$attr"
-		row "a $kind as a GPU's sysfs $attr" unchanged "hostdev1 0000:44:00.0 ("
-		check "a $kind as a GPU's sysfs $attr: the log says it is not a regular file" \
-			contains "$TMP/log" "not a regular file"
-		rm -rf "$ATTRS/$attr"; cp "$TMP/$attr.saved" "$ATTRS/$attr"
-	done
+	special "$kind" "$ATTRS/modalias"
+	row "a $kind as a GPU's sysfs modalias" unchanged "hostdev1 0000:44:00.0 ("
+	check "a $kind as a GPU's sysfs modalias: the log says it is not a regular file" \
+		contains "$TMP/log" "not a regular file"
+	rm -rf "$ATTRS/modalias"; cp "$TMP/modalias.saved" "$ATTRS/modalias"
 done
 
 # Sizes and shapes of argv (issue 5's matrix).
@@ -224,16 +222,25 @@ row "an empty -device value and empty arguments" injected "clique 0" "${ARGS[@]}
 row "vfio-pci without host, sysfsdev or fd" injected "clique 0" "${ARGS[@]}" -device vfio-pci,id=nohost
 row "host= empty" injected "clique 0" "${ARGS[@]}" -device vfio-pci,host=,id=empty
 
-# sysfs anomalies: the wrapper reads vendor and class of the VM's GPUs.
-mv "$TMP/sys/bus/pci/devices/0000:44:00.0/class" "$TMP/class.saved"
-row "a GPU without its class file" unchanged "hostdev1 0000:44:00.0"
-mv "$TMP/class.saved" "$TMP/sys/bus/pci/devices/0000:44:00.0/class"
-chmod 000 "$TMP/sys/bus/pci/devices/0000:44:00.0/vendor"; chmod -R go+rX "$TMP/sys"
+# sysfs anomalies: the wrapper reads the VM's GPUs' identity from modalias
+# (one read of what the kernel cached), else from the vendor and class files;
+# never from config space, which on a real host goes to the device.
+printf 'pci:v000010DEd00002330sv00000000sd0000XYZbc03sc02i00\n' > "$ATTRS/modalias"
+row "a GPU whose modalias is garbled" unchanged "hostdev1 0000:44:00.0 (identity unreadable: Invalid argument)"
+rm "$ATTRS/modalias"
+row "a GPU without modalias (an older capture): vendor and class files instead" injected "hostdev1 0000:44:00.0"
+mv "$ATTRS/class" "$TMP/class.saved"
+row "a GPU without modalias and without class" unchanged "hostdev1 0000:44:00.0 (identity unreadable: No such file"
+mv "$TMP/class.saved" "$ATTRS/class"; cp "$TMP/modalias.saved" "$ATTRS/modalias"
+mv "$ATTRS/config" "$TMP/config.saved"
+row "a GPU without its config file (not read at start)" injected "hostdev1 0000:44:00.0"
+mv "$TMP/config.saved" "$ATTRS/config"
+chmod 000 "$ATTRS/modalias"
 setpriv --reuid nobody --regid nogroup --clear-groups env RECORD="$TMP/pub/rec" "$W" "${ARGS[@]}" 2> "$TMP/log"
-diag "unreadable vendor (VM user) -> $(tr '\n' '|' < "$TMP/log")"
-check "unreadable vendor: QEMU starts with cliques (the vendor is also in config space's first bytes)" \
-	sh -c "grep -q x-nv-gpudirect-clique '$TMP/pub/rec.args' && grep -q 'hostdev1 0000:44:00.0' '$TMP/log'"
-chmod 444 "$TMP/sys/bus/pci/devices/0000:44:00.0/vendor"
+diag "unreadable modalias (VM user) -> $(tr '\n' '|' < "$TMP/log")"
+check "modalias unreadable by the VM user: QEMU starts unchanged, the log says why" \
+	sh -c "! grep -q x-nv-gpudirect-clique '$TMP/pub/rec.args' && grep -q 'identity unreadable: Permission denied' '$TMP/log'"
+chmod 444 "$ATTRS/modalias"
 mv "$TMP/sys/bus/pci/devices/0000:44:00.0" "$TMP/link.saved"
 ln -s "0000:44:00.0" "$TMP/sys/bus/pci/devices/0000:44:00.0"
 row "a symlink loop where a GPU should be" unchanged "hostdev1 0000:44:00.0"
