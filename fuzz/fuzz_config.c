@@ -25,7 +25,7 @@ static void same_host(const struct conf_file *a, const struct conf_file *b)
 			abort();
 	}
 	for (size_t i = 0; i < a->n_c8_free; i++)
-		if (!pci_addr_equal(&a->c8_free[i], &b->c8_free[i]))
+		if (!pci_addr_equal(&a->c8_free[i].addr, &b->c8_free[i].addr) || strcmp(a->c8_free[i].id, b->c8_free[i].id))
 			abort();
 }
 

@@ -127,10 +127,14 @@ static int build(const struct config *cfg, int sysfs, const char *real, const ch
 	h->n_c8_free = 0;
 	if (!h->binary || !h->version || facts_identity(real, &h->identity) < 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < n && !places_cap; i++)
-		if (!strcmp(fns[i].verdict, "free") &&
-		    grow_array((void **)&h->c8_free, &h->n_c8_free, sizeof(fns[i].addr), &fns[i].addr) < 0)
+	for (size_t i = 0; i < n && !places_cap; i++) {
+		struct c8_entry c = { fns[i].addr, "" };
+
+		if (strcmp(fns[i].verdict, "free") || facts_gpu_id(sysfs, &c.addr, NULL, c.id, sizeof(c.id)) < 0)
+			continue;
+		if (grow_array((void **)&h->c8_free, &h->n_c8_free, sizeof(c), &c) < 0)
 			return -ENOMEM;
+	}
 	if ((r = hostplan_read(sysfs, &p)) < 0)
 		return r;
 	hostplan_effective(&p, cfg);

@@ -60,17 +60,22 @@ struct status {
 	size_t n_doms;
 };
 
-/* GPUs a QEMU < 8.1 leaves without a clique: not in c8_free. */
+/* GPUs a QEMU < 8.1 leaves without a clique: not in c8_free for this card. */
 static void find_blocked(struct status *st, int sysfs)
 {
 	struct hostplan hp;
 
 	if (facts_qemu_places_cap(st->cfg) || hostplan_read(sysfs, &hp) < 0)
 		return;
-	for (size_t i = 0; i < hp.n; i++)
-		if (!facts_c8_free(st->cfg, &hp.gpus[i]->addr) &&
-		    grow_array((void **)&st->blocked, &st->n_blocked, sizeof(hp.gpus[i]->addr), &hp.gpus[i]->addr) < 0)
+	for (size_t i = 0; i < hp.n; i++) {
+		const struct pci_addr *a = &hp.gpus[i]->addr;
+		char id[C8_ID_MAX] = "";
+
+		facts_gpu_id(sysfs, a, NULL, id, sizeof(id));
+		if (facts_c8_state(st->cfg, a, id) != C8_FREE &&
+		    grow_array((void **)&st->blocked, &st->n_blocked, sizeof(*a), a) < 0)
 			break;
+	}
 	hostplan_free(&hp);
 }
 

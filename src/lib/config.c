@@ -148,13 +148,24 @@ static int add_exclude(struct parse *ps, const char *w, void *data)
 	return 0;
 }
 
+/* ADDRESS/ID, or a bare ADDRESS (a file written before ids). */
 static int add_c8_free(struct parse *ps, const char *w, void *data)
 {
-	struct pci_addr a;
+	struct c8_entry e = { 0 };
+	const char *slash = strchr(w, '/');
+	char addr[64];
 
-	if (parse_addr(ps, w, &a) < 0)
+	snprintf(addr, sizeof(addr), "%.*s", slash ? (int)(slash - w) : (int)strlen(w), w);
+	if (parse_addr(ps, addr, &e.addr) < 0)
 		return 0; /* recorded; keep reading for further errors */
-	return grow_array((void **)&ps->f->c8_free, &ps->f->n_c8_free, sizeof(a), &a);
+	if (slash && (strlen(slash + 1) >= sizeof(e.id) || !slash[1] ||
+		      strspn(slash + 1, "0123456789abcdef:") != strlen(slash + 1))) {
+		fail(ps, "c8_free: '%s' is not ADDRESS/ID; run qemu-p2p refresh to write this file again", w);
+		return 0;
+	}
+	if (slash)
+		snprintf(e.id, sizeof(e.id), "%s", slash + 1);
+	return grow_array((void **)&ps->f->c8_free, &ps->f->n_c8_free, sizeof(e), &e);
 }
 
 static size_t addr_hash(const struct pci_addr *a)

@@ -31,6 +31,15 @@ struct map_entry {
 	struct pci_addr addr;
 };
 
+/* A GPU whose offset 0xC8 refresh found free, and the card it found there:
+ * "10de:2bb1:10de:204b:5f3a9c21" (facts_gpu_id), so a card swapped in
+ * since is never trusted. "" for an entry of a file from before ids. */
+#define C8_ID_MAX 40
+struct c8_entry {
+	struct pci_addr addr;
+	char id[C8_ID_MAX];
+};
+
 /* Bits of conf_file.set: which keys a file named. */
 enum {
 	SET_BINARY = 1 << 0,
@@ -61,7 +70,7 @@ struct conf_file {
 	size_t n_exclude;
 	struct map_entry *map;
 	size_t n_map;
-	struct pci_addr *c8_free;
+	struct c8_entry *c8_free;
 	size_t n_c8_free;
 	enum log_target log;
 	char **warnings; /* "file:line: ..." for unknown keys */

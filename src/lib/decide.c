@@ -15,15 +15,17 @@
  * and QEMU < 8.1 on one whose 0xC8 is taken (host facts: c8_free). */
 static void check_eligible(const struct config *cfg, struct dev_facts *f)
 {
+	enum c8_state c8;
+
 	if (f->skip)
 		return;
 	if (f->vendor != 0x10de)
 		devfacts_skip(f, "vendor 0x%04lx is not NVIDIA", f->vendor);
 	else if (!devfacts_is_gpu(f))
 		devfacts_skip(f, "class 0x%06lx is not a display function", f->cls);
-	else if (f->dev->clique < 0 && !facts_qemu_places_cap(cfg) && !facts_c8_free(cfg, &f->addr))
-		devfacts_skip(f, "QEMU %s would refuse it: a capability covers 0xC8, not in c8_free",
-			      cfg->host.version ? cfg->host.version : "< 8.1");
+	else if (f->dev->clique < 0 && !facts_qemu_places_cap(cfg) &&
+		 (c8 = facts_c8_state(cfg, &f->addr, f->gpu_id)) != C8_FREE)
+		devfacts_skip(f, "QEMU %s %s", cfg->host.version ? cfg->host.version : "< 8.1", facts_c8_why(c8));
 }
 
 /* Names from the command line are printed up to 64 bytes: the log line must

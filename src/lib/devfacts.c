@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "facts.h"
 #include "sysfs.h"
 
 #define NVIDIA 0x10de
@@ -109,6 +110,10 @@ void devfacts_read(const struct config *cfg, const struct vm_args *va, const str
 			devfacts_skip(f, "its %s is not a valid id; left as written", CLIQUE_PROP);
 		if (!f->skip)
 			read_identity(env, f);
+		/* QEMU < 8.1: the card must be the one refresh measured. */
+		if (!f->skip && devfacts_is_gpu(f) && f->dev->clique < 0 && !facts_qemu_places_cap(cfg))
+			facts_gpu_id(env->sysfs, &f->addr, f->has_ident ? &f->ident : NULL, f->gpu_id,
+				     sizeof(f->gpu_id));
 		/* auto mode: the GPUs' places in the tree; an unreadable one
 		 * stays unplaced and so in no group. */
 		if (cfg->mode != MODE_MAP && !f->skip && devfacts_is_gpu(f)) {

@@ -20,9 +20,10 @@ struct dev_facts {
 	unsigned long vendor, cls; /* as QEMU will check them (its overrides first) */
 	struct pci_ident ident;    /* the live device's identity, when has_ident */
 	bool has_ident;
-	struct host_fn fn; /* auto mode, GPUs: the place in the tree */
-	const char *skip;  /* why the device gets no clique, NULL while it may */
-	char why[96];      /* storage for a skip reason with numbers */
+	char gpu_id[C8_ID_MAX]; /* QEMU < 8.1, GPUs: facts_gpu_id, "" unreadable */
+	struct host_fn fn;      /* auto mode, GPUs: the place in the tree */
+	const char *skip;       /* why the device gets no clique, NULL while it may */
+	char why[160];          /* storage for a skip reason with numbers */
 };
 
 /* The one way to mark a device skipped: the reason, formatted. */

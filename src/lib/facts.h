@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "sysfs.h"
 
 /* "device:inode:size:mtime" of path; owned result. -errno from stat. */
 int facts_identity(const char *path, char **out);
@@ -21,6 +22,24 @@ bool facts_current(const struct config *cfg, const char *real_binary);
 /* QEMU >= 8.1 places the capability at 0xC8 or 0xD4 itself. */
 bool facts_qemu_places_cap(const struct config *cfg);
 
-bool facts_c8_free(const struct config *cfg, const struct pci_addr *addr);
+/* The card at addr as c8_free records it: the ids the kernel holds and
+ * where the function sits in the tree (its device link, hashed), e.g.
+ * "10de:2bb1:10de:204b:5f3a9c21". ident: already read, or NULL to read it. */
+int facts_gpu_id(int sysfs, const struct pci_addr *addr, const struct pci_ident *ident, char *out, size_t size);
+
+enum c8_state {
+	C8_FREE,       /* listed, for this very card */
+	C8_NOT_LISTED, /* refresh found a capability at 0xC8 (or no GPU) */
+	C8_OTHER_CARD, /* listed for another card, or this card unreadable */
+	C8_NO_ID,      /* listed by a qemu-p2p that wrote no ids */
+};
+
+/* What the host facts say of 0xC8 on the GPU at addr, whose live id
+ * (facts_gpu_id, "" when unreadable) is live_id. */
+enum c8_state facts_c8_state(const struct config *cfg, const struct pci_addr *addr, const char *live_id);
+
+/* Why a state other than C8_FREE keeps a clique off, for the log after
+ * "QEMU 7.2.22 ". */
+const char *facts_c8_why(enum c8_state s);
 
 #endif

@@ -12,26 +12,31 @@
 #include "strbuf.h"
 #include "util.h"
 
-/* "key = a b c d" continued on indented lines, four addresses a line. */
+/* "key = a b c d" continued on indented lines, `per_line` words a line. */
 struct addr_line {
 	struct strbuf *b;
-	size_t n;
+	size_t n, per_line;
 };
 
-static struct addr_line line_start(struct strbuf *b, const char *key)
+static struct addr_line line_start(struct strbuf *b, const char *key, size_t per_line)
 {
 	sb_addf(b, "%s =", key);
-	return (struct addr_line){ .b = b };
+	return (struct addr_line){ .b = b, .per_line = per_line };
+}
+
+static void line_word(struct addr_line *l, const char *word)
+{
+	if (l->n && l->n % l->per_line == 0)
+		sb_addf(l->b, "\n   ");
+	sb_addf(l->b, " %s", word);
+	l->n++;
 }
 
 static void line_add(struct addr_line *l, const struct pci_addr *a)
 {
 	char s[PCI_ADDR_STRLEN];
 
-	if (l->n && l->n % HOSTFILE_ADDRS_PER_LINE == 0)
-		sb_addf(l->b, "\n   ");
-	sb_addf(l->b, " %s", pci_addr_format(a, s));
-	l->n++;
+	line_word(l, pci_addr_format(a, s));
 }
 
 static void map_section(struct strbuf *b, const struct conf_file *h)
@@ -47,7 +52,7 @@ static void map_section(struct strbuf *b, const struct conf_file *h)
 		if (seen)
 			continue;
 		snprintf(key, sizeof(key), "%d", h->map[i].label);
-		l = line_start(b, key);
+		l = line_start(b, key, HOSTFILE_ADDRS_PER_LINE);
 		for (size_t j = i; j < h->n_map; j++)
 			if (h->map[j].label == h->map[i].label)
 				line_add(&l, &h->map[j].addr);
@@ -103,9 +108,14 @@ int hostfile_format(const struct conf_file *h, char **out)
 	if (h->identity)
 		sb_addf(&b, "identity = %s\n", h->identity);
 	sb_addf(&b, "\n[gpus]\n");
-	l = line_start(&b, "c8_free");
-	for (size_t i = 0; i < h->n_c8_free; i++)
-		line_add(&l, &h->c8_free[i]);
+	l = line_start(&b, "c8_free", HOSTFILE_C8_PER_LINE);
+	for (size_t i = 0; i < h->n_c8_free; i++) {
+		char word[PCI_ADDR_STRLEN + C8_ID_MAX + 1], a[PCI_ADDR_STRLEN];
+		const struct c8_entry *c = &h->c8_free[i];
+
+		snprintf(word, sizeof(word), "%s%s%s", pci_addr_format(&c->addr, a), c->id[0] ? "/" : "", c->id);
+		line_word(&l, word);
+	}
 	sb_addf(&b, "\n\n[cliques]\n");
 	if (h->set & SET_MODE)
 		sb_addf(&b, "mode = %s\n", clique_mode_name(h->mode));

@@ -7,9 +7,11 @@
 #include "util.h"
 
 #define HOSTFILE_ADDRS_PER_LINE 4
+#define HOSTFILE_C8_PER_LINE 3 /* ADDRESS/ID: 3 fit in 200 characters */
 
-/* The file's text (owned). Lines stay far below the 200-character limit:
- * at most four addresses a line, continued on indented lines. */
+/* The file's text (owned). Lines stay below the 200-character limit: at
+ * most four addresses (three c8_free entries) a line, continued on
+ * indented lines. */
 int hostfile_format(const struct conf_file *h, char **out);
 
 /* A copy of the host keys of a host file already read (facts, plan's mode,

@@ -127,6 +127,18 @@ facts 7.2.22 "[gpus]
 c8_free = 0000:43:00.0"
 row "QEMU 7.2, a GPU with a capability at 0xC8" unchanged \
 	"hostdev1 0000:44:00.0 (QEMU 7.2.22 would refuse it: a capability covers 0xC8, not in c8_free)"
+facts 7.2.22 "[gpus]
+c8_free = 0000:43:00.0 0000:44:00.0"
+row "QEMU 7.2, c8_free from before card ids (no id to check the card against)" unchanged \
+	"hostdev1 0000:44:00.0 (QEMU 7.2.22 puts the clique at 0xC8, and c8_free has no card ids (an older host file); run qemu-p2p refresh)"
+facts 7.2.22 "[gpus]
+c8_free = 0000:43:00.0/10de:2330:0000:0000:00000000 0000:44:00.0/10de:2330:0000:0000:00000000"
+row "QEMU 7.2, c8_free measured on other cards (link digests differ)" unchanged \
+	"hostdev1 0000:44:00.0 (QEMU 7.2.22 puts the clique at 0xC8, and c8_free was measured on another card here"
+facts 7.2.22 "[gpus]
+c8_free = 0000:43:00.0/10DE:2330"
+row "QEMU 7.2, a c8_free id in capitals (not written by refresh)" unchanged \
+	"c8_free: '0000:43:00.0/10DE:2330' is not ADDRESS/ID; run qemu-p2p refresh to write this file again"
 facts 8.2.2
 op "$GOOD_MAP"
 

@@ -89,13 +89,17 @@ static void test_map_and_skips(void **state)
 	finish(&r);
 }
 
-/* QEMU 7.2 and no c8_free: no clique; with it, the clique. */
+#define CARD "10de:2bb1:10de:204b:5f3a9c21"
+
+/* QEMU 7.2: no c8_free, no clique; with it, the clique, but only for the
+ * card refresh measured (the live id matches), and never for an entry that
+ * has no id (a host file from before ids). */
 static void test_guard(void **state)
 {
 	static const struct map_entry map[] = { { 0, { 0, 5, 0, 0 } }, { 0, { 0, 6, 0, 0 } } };
 	char *argv[] = { "qemu", "-device", "vfio-pci,host=05:00.0", "-device", "vfio-pci,host=06:00.0" };
 	static const unsigned long vendor[] = { NVIDIA, NVIDIA }, cls[] = { GPU_CLASS, GPU_CLASS };
-	struct pci_addr free_c8[] = { { 0, 5, 0, 0 }, { 0, 6, 0, 0 } };
+	struct c8_entry free_c8[] = { { { 0, 5, 0, 0 }, CARD }, { { 0, 6, 0, 0 }, CARD } };
 	struct config cfg = map_config(map, 2, "7.2.22");
 	struct run r;
 
@@ -107,8 +111,23 @@ static void test_guard(void **state)
 	cfg.host.c8_free = free_c8;
 	cfg.host.n_c8_free = 2;
 	setup(&r, 5, argv, vendor, cls);
+	strcpy(r.facts[0].gpu_id, CARD), strcpy(r.facts[1].gpu_id, CARD);
 	assert_int_equal(decide_rewrite(&cfg, &r.va, r.facts, argv, &r.out, &r.log), 0);
 	assert_true(r.out.changed);
+	finish(&r);
+	/* 06:00.0 is another card now (other subsystem ids), 05:00.0 unreadable */
+	setup(&r, 5, argv, vendor, cls);
+	strcpy(r.facts[1].gpu_id, "10de:2bb1:10de:0000:5f3a9c21");
+	assert_int_equal(decide_rewrite(&cfg, &r.va, r.facts, argv, &r.out, &r.log), 0);
+	assert_false(r.out.changed);
+	expect_log(&r, "c8_free was measured on another card here; run qemu-p2p refresh");
+	finish(&r);
+	free_c8[1].id[0] = '\0';
+	setup(&r, 5, argv, vendor, cls);
+	strcpy(r.facts[0].gpu_id, CARD), strcpy(r.facts[1].gpu_id, CARD);
+	assert_int_equal(decide_rewrite(&cfg, &r.va, r.facts, argv, &r.out, &r.log), 0);
+	assert_false(r.out.changed);
+	expect_log(&r, "(no id) 0000:06:00.0 (QEMU 7.2.22 puts the clique at 0xC8, and c8_free has no card ids");
 	finish(&r);
 }
 

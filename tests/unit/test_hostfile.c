@@ -19,7 +19,7 @@ static struct pci_addr gpu(int bus)
 }
 
 /* 20 GPUs in groups 0 (12 of them) and 1, 6 with 0xC8 free. */
-static void sample(struct conf_file *h, struct map_entry *map, struct pci_addr *c8)
+static void sample(struct conf_file *h, struct map_entry *map, struct c8_entry *c8)
 {
 	*h = (struct conf_file){ 0 };
 	h->binary = (char *)"/usr/bin/qemu-system-x86_64";
@@ -32,15 +32,18 @@ static void sample(struct conf_file *h, struct map_entry *map, struct pci_addr *
 	for (int i = 0; i < 20; i++)
 		map[i] = (struct map_entry){ .label = i % 5 == 4 || i >= 16 ? 1 : 0, .addr = gpu(0x10 + i) };
 	h->map = map, h->n_map = 20;
-	for (int i = 0; i < 6; i++)
-		c8[i] = gpu(0x10 + i);
+	for (int i = 0; i < 6; i++) {
+		c8[i] = (struct c8_entry){ .addr = gpu(0x10 + i) };
+		snprintf(c8[i].id, sizeof(c8[i].id), "10de:2330:10de:16c1:%08x", 0xabcdef00u + i);
+	}
+	c8[5].id[0] = '\0'; /* an entry from before ids stays one */
 	h->c8_free = c8, h->n_c8_free = 6;
 }
 
 static void test_round_trip(void **state)
 {
 	struct map_entry map[20];
-	struct pci_addr c8[6];
+	struct c8_entry c8[6];
 	struct conf_file h, back = { 0 };
 	_cleanup_free_ char *text = NULL;
 
@@ -49,7 +52,7 @@ static void test_round_trip(void **state)
 	for (char *line = text, *end; *line; line = end + 1) {
 		end = strchr(line, '\n');
 		assert_non_null(end);
-		assert_true(end - line < 80);
+		assert_true(end - line < CONFIG_MAX_LINE);
 	}
 	assert_int_equal(config_parse_text("host.conf", text, strlen(text), true, &back), 0);
 	assert_null(back.error);
@@ -60,8 +63,10 @@ static void test_round_trip(void **state)
 	assert_int_equal(back.level, LINK_PHB);
 	assert_true(back.hotplug_global_ok);
 	assert_int_equal(back.n_c8_free, 6);
-	for (size_t i = 0; i < 6; i++)
-		assert_true(pci_addr_equal(&back.c8_free[i], &c8[i]));
+	for (size_t i = 0; i < 6; i++) {
+		assert_true(pci_addr_equal(&back.c8_free[i].addr, &c8[i].addr));
+		assert_string_equal(back.c8_free[i].id, c8[i].id);
+	}
 	assert_int_equal(back.n_map, 20);
 	for (size_t i = 0; i < 20; i++) {
 		size_t k = 0;
@@ -95,7 +100,7 @@ static void test_big_group(void **state)
 static void test_clone(void **state)
 {
 	struct map_entry map[20];
-	struct pci_addr c8[6];
+	struct c8_entry c8[6];
 	struct conf_file h, copy;
 
 	sample(&h, map, c8);

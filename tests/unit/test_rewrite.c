@@ -11,6 +11,7 @@
 
 #include "facts.h"
 #include "rewrite.h"
+#include "strbuf.h"
 #include "sysfs.h"
 
 static char *sys_root, *dir, *real_qemu;
@@ -166,24 +167,59 @@ static void test_one_mib_device(void **state)
 	free(id), free(dev), free(want);
 }
 
+/* "[gpus] c8_free = ADDR/ID ..." for the fixture's GPUs at these buses, with
+ * the ids refresh would write. */
+static char *c8_lines(int n, const int *bus)
+{
+	struct strbuf b = { 0 };
+	int sysfs = -1;
+
+	assert_int_equal(sysfs_open(sys_root, &sysfs), 0);
+	sb_addf(&b, "[gpus]\nc8_free =");
+	for (int i = 0; i < n; i++) {
+		struct pci_addr a = { 0, (uint8_t)bus[i], 0, 0 };
+		char id[C8_ID_MAX];
+
+		assert_int_equal(facts_gpu_id(sysfs, &a, NULL, id, sizeof(id)), 0);
+		sb_addf(&b, " 0000:%02x:00.0/%s", bus[i], id);
+	}
+	sb_addf(&b, "\n");
+	close(sysfs);
+	return sb_take(&b);
+}
+
 static void test_guard_qemu_7(void **state)
 {
 	char *argv[] = { "qemu", "-device", GPU0, "-device", GPU1 };
+	char *one = c8_lines(1, (const int[]){ 3 }), *both = c8_lines(2, (const int[]){ 3, 4 }), *saved = NULL;
+	const char *modalias = "bus/pci/devices/0000:04:00.0/modalias";
 	struct result r;
+	size_t len;
 
 	/* 04:00.0 has MSI-X at 0xC8 and is not in c8_free: it is skipped, and
 	 * 03:00.0, alone in its group now, gets nothing either. */
-	configure(MAP, "7.2.22", "[gpus]\nc8_free = 0000:03:00.0\n");
+	configure(MAP, "7.2.22", one);
 	r = run(5, argv, NULL, 0, -1);
 	expect_unchanged(&r, 5, argv);
 	expect_summary(&r, "hostdev2 0000:04:00.0 (QEMU 7.2.22 would refuse it: a capability covers 0xC8");
 	expect_summary(&r, "hostdev0 0000:03:00.0 (the only GPU of its group in this VM)");
 	result_free(&r);
-	configure(MAP, "7.2.22", "[gpus]\nc8_free = 0000:03:00.0 0000:04:00.0\n");
+	configure(MAP, "7.2.22", both);
 	r = run(5, argv, NULL, 0, -1);
 	assert_true(r.changed);
 	assert_string_equal(r.argv[2], GPU0_0);
 	result_free(&r);
+	/* A card with other subsystem ids in 04:00.0 since refresh: not trusted. */
+	assert_int_equal(chdir(sys_root), 0);
+	assert_int_equal(read_file_at(AT_FDCWD, modalias, 256, &saved, &len), 0);
+	free(fixture_write(sys_root, modalias, "pci:v000010DEd00002330sv000010DEsd00001234bc03sc02i00\n", 0644));
+	r = run(5, argv, NULL, 0, -1);
+	expect_unchanged(&r, 5, argv);
+	expect_summary(&r, "hostdev2 0000:04:00.0 (QEMU 7.2.22 puts the clique at 0xC8, and c8_free was measured "
+			   "on another card here; run qemu-p2p refresh)");
+	result_free(&r);
+	free(fixture_write(sys_root, modalias, saved, 0644));
+	free(one), free(both), free(saved);
 }
 
 static void test_facts_missing_or_stale(void **state)
