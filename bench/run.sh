@@ -141,3 +141,10 @@ for h in "h16:2,000" "h256:20,000"; do
 		--sysfs "$work/${h%%:*}" --config "$work/auto/qemu-p2p.conf"
 done
 "$harness" $((runs / 20 + 3)) "$@"
+
+echo
+echo "== reading a GPU's identity, per function: this machine's own kernel (/sys) and a fixture tree"
+echo "-- /sys (real kernel):"
+"$build/bench/identread" /sys 20
+echo "-- fixture tree (plain files: config looks cheap here, it is not on a real host):"
+"$build/bench/identread" "$work/h16" 20

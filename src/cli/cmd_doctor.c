@@ -147,9 +147,33 @@ static bool same_slot(const struct pci_addr *a, const struct pci_addr *b)
 	return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot;
 }
 
+/* The other functions of g's IOMMU group, from the group's own list (the
+ * host scan reads drivers of display functions only): "ADDR (driver)". */
+static void group_others(struct doctor *d, const struct host_fn *g, struct strbuf *out)
+{
+	_cleanup_free_ struct pci_addr *members = NULL;
+	char dir[64], a[PCI_ADDR_STRLEN];
+	size_t n = 0;
+
+	snprintf(dir, sizeof(dir), "kernel/iommu_groups/%ld/devices", g->iommu_group);
+	if (g->iommu_group < 0 || sysfs_list_dir(d->sysfs, dir, &members, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *drv = NULL;
+		struct pci_ident id;
+
+		if (same_slot(&members[i], &g->addr) || sysfs_read_ident(d->sysfs, &members[i], &id) < 0 ||
+		    (id.cls >> 8) == 0x0604)
+			continue;
+		sysfs_read_link_name(d->sysfs, &members[i], "driver", &drv);
+		sb_addf(out, "%s%s (%s)", out->len ? ", " : "", pci_addr_format(&members[i], a),
+			drv ? drv : "no driver");
+	}
+}
+
 static void check_binding(struct doctor *d)
 {
-	char a[PCI_ADDR_STRLEN], b[PCI_ADDR_STRLEN];
+	char a[PCI_ADDR_STRLEN];
 
 	if (!d->hp.n) {
 		add(d, ST_WARN, "gpus", "check that the GPUs are seated and visible in lspci",
@@ -169,14 +193,7 @@ static void check_binding(struct doctor *d)
 		else
 			add(d, ST_INFO, "vfio", "libvirt binds it when a VM starts (managed='yes', as Nova does)",
 			    "%s bound to %s", addr_of(g, a), g->driver[0] ? g->driver : "no driver");
-		for (size_t k = 0; g->iommu_group >= 0 && k < d->hp.h.n; k++) {
-			const struct host_fn *f = &d->hp.h.fns[k];
-
-			if (f->iommu_group == g->iommu_group && !same_slot(&f->addr, &g->addr) &&
-			    (f->cls >> 8) != 0x0604)
-				sb_addf(&others, "%s%s (%s)", others.len ? ", " : "", addr_of(f, b),
-					f->driver[0] ? f->driver : "no driver");
-		}
+		group_others(d, g, &others);
 		if (others.len)
 			add(d, ST_WARN, "iommu-group",
 			    "pass those through with the GPU or move the GPU to another slot; an ACS override is unsafe",

@@ -103,7 +103,9 @@ static int run(const struct opts *o, int argc, char **argv)
 		real = strdup(o->qemu);
 	else if (cli_real_qemu(&cfg, arch ? arch : RESOLVE_DEFAULT_ARCH, &real, &e) < 0)
 		fprintf(stderr, "qemu-p2p rewrite: %s\n", e.msg);
-	struct rewrite_env env = { sysfs, proc, o->fds, o->n_fds, real ? real : "" };
+	struct rewrite_env env = {
+		.sysfs = sysfs, .proc = proc, .fds = o->fds, .n_fds = o->n_fds, .real_binary = real ? real : ""
+	};
 	r = rewrite_argv(&cfg, argc, argv, &env, &out);
 	if (r == 0) {
 		for (int i = 0; i < out.argc; i++)

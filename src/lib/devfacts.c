@@ -40,7 +40,15 @@ static int find_fd(const struct rewrite_env *env, const char *value, struct pci_
 			return 0;
 		}
 	}
-	return env->proc >= 0 ? sysfs_addr_from_fd(env->proc, env->sysfs, (int)fd, out) : -ENOENT;
+	if (env->proc >= 0)
+		return sysfs_addr_from_fd(env->proc, env->sysfs, (int)fd, out);
+	if (!env->proc_root)
+		return -ENOENT;
+	/* Opened here, not at every start: fd= devices are rare. */
+	_cleanup_close_ int proc = -1;
+	int r = sysfs_open(env->proc_root, &proc);
+
+	return r < 0 ? r : sysfs_addr_from_fd(proc, env->sysfs, (int)fd, out);
 }
 
 static void locate(const struct rewrite_env *env, struct dev_facts *f)

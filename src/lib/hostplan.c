@@ -94,12 +94,28 @@ void hostplan_group(const struct config *cfg, struct host_fn *const *gpus, size_
 		hostplan_group_topology(gpus, n, cfg->level, labels, g);
 }
 
+/* From vfio-pci's own list: reading the driver of each of 20,000 functions
+ * would cost more than the rest of the scan. */
+static void count_vfio_others(int sysfs, struct hostplan *p)
+{
+	_cleanup_free_ struct pci_addr *bound = NULL;
+	size_t n = 0, k = 0;
+
+	if (sysfs_list_bound(sysfs, "vfio-pci", &bound, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		while (k < p->n && pci_addr_cmp(&p->gpus[k]->addr, &bound[i]) < 0)
+			k++;
+		p->n_vfio_others += k == p->n || !pci_addr_equal(&p->gpus[k]->addr, &bound[i]);
+	}
+}
+
 int hostplan_read(int sysfs, struct hostplan *p)
 {
 	int r;
 
 	*p = (struct hostplan){ .grouping = { .level = LINK_PXB, .why = "" } };
-	if ((r = hostscan_read(sysfs, &p->h)) < 0)
+	if ((r = hostscan_read(sysfs, hostscan_want_gpus, &p->h)) < 0)
 		return r;
 	p->gpus = calloc(p->h.n + 1, sizeof(*p->gpus));
 	p->labels = calloc(p->h.n + 1, sizeof(*p->labels));
@@ -112,6 +128,7 @@ int hostplan_read(int sysfs, struct hostplan *p)
 			p->gpus[p->n++] = &p->h.fns[i];
 	for (size_t i = 0; i < p->n; i++)
 		p->labels[i] = -1;
+	count_vfio_others(sysfs, p);
 	return 0;
 }
 
@@ -188,10 +205,7 @@ bool hostplan_hotplug_global_ok(const struct hostplan *p)
 	for (size_t i = 0; i < p->n; i++)
 		if (p->labels[i] < 0 || p->labels[i] != p->labels[0])
 			return false;
-	for (size_t i = 0; i < p->h.n; i++)
-		if (!strcmp(p->h.fns[i].driver, "vfio-pci") && !host_fn_is_gpu(&p->h.fns[i]))
-			return false;
-	return true;
+	return p->n_vfio_others == 0;
 }
 
 void hostplan_free(struct hostplan *p)

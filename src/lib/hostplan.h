@@ -45,6 +45,7 @@ struct hostplan {
 	size_t n;
 	int *labels; /* per GPU */
 	struct grouping grouping;
+	size_t n_vfio_others; /* functions bound to vfio-pci that are not GPUs */
 };
 
 /* Scans the host under sysfs; labels start at -1. */

@@ -29,55 +29,79 @@ void hostscan_place(int sysfs, struct host_fn *f)
 		f->placed = topo_node_from_path(path, f->numa, &f->node) == 0;
 }
 
-int hostscan_fn(int sysfs, const struct pci_addr *a, struct host_fn *out)
+/* Driver, IOMMU group and place of a function whose identity is read. */
+static void read_details(int sysfs, struct host_fn *f)
 {
-	struct host_fn f = { .addr = *a, .numa = -1, .iommu_group = -1 };
 	_cleanup_free_ char *drv = NULL, *grp = NULL;
-	struct pci_ident h;
-	int r = sysfs_read_ident(sysfs, a, &h);
 
-	if (r < 0)
-		return r;
-	f.vendor = h.vendor, f.device = h.device, f.cls = h.cls;
-	if (sysfs_read_link_name(sysfs, a, "driver", &drv) == 0)
-		snprintf(f.driver, sizeof(f.driver), "%s", drv);
-	if (sysfs_read_link_name(sysfs, a, "iommu_group", &grp) == 0)
-		f.iommu_group = strtol(grp, NULL, 10);
-	hostscan_place(sysfs, &f);
-	*out = f;
-	return 0;
+	if (sysfs_read_link_name(sysfs, &f->addr, "driver", &drv) == 0)
+		snprintf(f->driver, sizeof(f->driver), "%s", drv);
+	if (sysfs_read_link_name(sysfs, &f->addr, "iommu_group", &grp) == 0)
+		f->iommu_group = strtol(grp, NULL, 10);
+	hostscan_place(sysfs, f);
 }
 
-int hostscan_read(int sysfs, struct host *out)
+static int read_ident(int sysfs, const struct pci_addr *a, struct host_fn *out)
+{
+	struct pci_ident id;
+	int r = sysfs_read_ident(sysfs, a, &id);
+
+	if (r == 0)
+		*out = (struct host_fn){ .addr = *a,
+					 .vendor = id.vendor,
+					 .device = id.device,
+					 .cls = id.cls,
+					 .numa = -1,
+					 .iommu_group = -1 };
+	return r;
+}
+
+int hostscan_fn(int sysfs, const struct pci_addr *a, struct host_fn *out)
+{
+	int r = read_ident(sysfs, a, out);
+
+	if (r == 0)
+		read_details(sysfs, out);
+	return r;
+}
+
+int hostscan_read(int sysfs, hostscan_want *full, struct host *out)
 {
 	_cleanup_free_ struct pci_addr *addrs = NULL;
-	size_t n = 0;
+	_cleanup_free_ struct host_fn **detailed = NULL;
+	size_t n = 0, n_detailed = 0;
 	struct host h = { 0 };
 	int r = sysfs_list_functions(sysfs, &addrs, &n);
 
 	if (r < 0)
 		return r;
 	h.fns = calloc(n + 1, sizeof(*h.fns));
-	if (!h.fns)
+	detailed = calloc(n + 1, sizeof(*detailed));
+	if (!h.fns || !detailed) {
+		free(h.fns);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++) {
+		struct host_fn *f = &h.fns[h.n];
+
 		/* A function that vanished between readdir and read, or has no
 		 * readable identity, is left out. */
-		if (hostscan_fn(sysfs, &addrs[i], &h.fns[h.n]) == 0)
-			h.n++;
+		if (read_ident(sysfs, &addrs[i], f) < 0)
+			continue;
+		h.n++;
+		if (full(f)) {
+			read_details(sysfs, f);
+			detailed[n_detailed++] = f;
+		}
 	}
-	struct host_fn **all = calloc(h.n + 1, sizeof(*all));
-
-	if (!all) {
-		host_free(&h);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < h.n; i++)
-		all[i] = &h.fns[i];
-	hostscan_bridges(sysfs, all, h.n);
-	free(all);
+	hostscan_bridges(sysfs, detailed, n_detailed);
 	*out = h;
 	return 0;
+}
+
+bool hostscan_want_gpus(const struct host_fn *f)
+{
+	return (f->cls >> 16) == 0x03 || host_fn_is_nvswitch(f);
 }
 
 static unsigned bridge_vendor(int sysfs, const char *root)

@@ -35,9 +35,17 @@ bool host_fn_is_gpu(const struct host_fn *f);
 /* An NVSwitch (NVIDIA, class 0x0680): a hint of NVLink, invisible here. */
 bool host_fn_is_nvswitch(const struct host_fn *f);
 
-/* Reads every function under root (owned result, free with host_free),
- * with the bridge vendors of their roots. */
-int hostscan_read(int sysfs, struct host *out);
+/* Which functions a scan reads in full (driver, IOMMU group, place in the
+ * tree, bridge vendor of their root); the others get their identity only,
+ * which keeps a host of 20,000 functions at one read each. */
+typedef bool hostscan_want(const struct host_fn *f);
+
+/* Display functions of any vendor (x-pci-vendor-id may make one NVIDIA)
+ * and NVSwitches. */
+bool hostscan_want_gpus(const struct host_fn *f);
+
+/* Reads every function under root (owned result, free with host_free). */
+int hostscan_read(int sysfs, hostscan_want *full, struct host *out);
 
 /* Reads one function (identity, driver, IOMMU group, place in the tree). */
 int hostscan_fn(int sysfs, const struct pci_addr *a, struct host_fn *out);

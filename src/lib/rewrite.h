@@ -19,6 +19,7 @@ struct fd_addr {
 struct rewrite_env {
 	int sysfs;                 /* sysfs root directory descriptor */
 	int proc;                  /* proc root directory descriptor, -1 if none */
+	const char *proc_root;     /* when proc is -1: opened for an fd= device only */
 	const struct fd_addr *fds; /* overrides for fd=N, may be NULL */
 	size_t n_fds;
 	const char *real_binary; /* what will be exec'd: facts must match it */

@@ -257,18 +257,19 @@ static int cmp_addr(const void *a, const void *b)
 	return pci_addr_cmp(a, b);
 }
 
-int sysfs_list_functions(int root, struct pci_addr **out, size_t *n)
+/* The array grows by doubling: a host may have tens of thousands of
+ * functions. */
+int sysfs_list_dir(int root, const char *dir, struct pci_addr **out, size_t *n)
 {
-	int fd = openat(root, "bus/pci/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct pci_addr *list = NULL;
-	size_t count = 0;
+	int fd = openat(root, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ struct pci_addr *list = NULL;
+	size_t count = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
 
 	if (fd < 0)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
+	if (!(d = fdopendir(fd))) {
 		close(fd);
 		return -errno;
 	}
@@ -277,15 +278,34 @@ int sysfs_list_functions(int root, struct pci_addr **out, size_t *n)
 
 		if (pci_addr_parse_sysfs(de->d_name, &a) < 0)
 			continue;
-		if (grow_array((void **)&list, &count, sizeof(a), &a) < 0) {
-			closedir(d);
-			free(list);
-			return -ENOMEM;
+		if (count == cap) {
+			struct pci_addr *bigger = realloc(list, (cap = cap ? cap * 2 : 256) * sizeof(*list));
+
+			if (!bigger) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			list = bigger;
 		}
+		list[count++] = a;
 	}
 	closedir(d);
-	qsort(list, count, sizeof(*list), cmp_addr);
-	*out = list;
+	if (count)
+		qsort(list, count, sizeof(*list), cmp_addr);
+	*out = TAKE_PTR(list);
 	*n = count;
 	return 0;
+}
+
+int sysfs_list_functions(int root, struct pci_addr **out, size_t *n)
+{
+	return sysfs_list_dir(root, "bus/pci/devices", out, n);
+}
+
+int sysfs_list_bound(int root, const char *driver, struct pci_addr **out, size_t *n)
+{
+	char dir[256];
+
+	snprintf(dir, sizeof(dir), "bus/pci/drivers/%s", driver);
+	return sysfs_list_dir(root, dir, out, n);
 }

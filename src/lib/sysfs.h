@@ -53,8 +53,16 @@ int sysfs_device_path(int root, const struct pci_addr *a, char **out);
  * class/vfio-dev/vfioX/device under the sysfs root. */
 int sysfs_addr_from_fd(int proc, int root, int fd, struct pci_addr *out);
 
+/* The entries of dir (below root) named as PCI addresses, sorted (owned
+ * array): kernel/iommu_groups/N/devices, say. */
+int sysfs_list_dir(int root, const char *dir, struct pci_addr **out, size_t *n);
+
 /* Every PCI function under bus/pci/devices, sorted (owned array). */
 int sysfs_list_functions(int root, struct pci_addr **out, size_t *n);
+
+/* The functions bound to a driver (bus/pci/drivers/DRIVER), sorted (owned);
+ * -ENOENT when no function ever was. */
+int sysfs_list_bound(int root, const char *driver, struct pci_addr **out, size_t *n);
 
 /* Address from a QEMU sysfsdev= path; -ENODEV for mdev paths. */
 int sysfs_addr_from_sysfsdev(const char *path, struct pci_addr *out);

@@ -57,11 +57,17 @@ int open_regular_at(int dirfd, const char *path, int flags, int *out)
 
 /* Room for the whole file as fstat sizes it (sysfs says 4096, procfs 0:
  * those grow as they are read), never more than max. */
-static size_t first_size(int fd, size_t max)
+/* The buffer to start with: a regular file's size, which is then read as
+ * is (no read to find the end: a VM start pays for every system call);
+ * else (proc files say 0) 4096, grown as needed. */
+static size_t first_size(int fd, size_t max, bool *exact)
 {
 	struct stat st;
-	size_t want = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : 4096;
+	size_t want = 4096;
 
+	*exact = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+	if (*exact)
+		want = (size_t)st.st_size;
 	return want < max ? want : max;
 }
 
@@ -86,7 +92,8 @@ int read_full(int fd, void *buf, size_t size, size_t *len)
 
 int read_fd(int fd, size_t max, char **out, size_t *len)
 {
-	size_t cap = first_size(fd, max), used = 0, got;
+	bool exact;
+	size_t cap = first_size(fd, max, &exact), used = 0, got;
 	_cleanup_free_ char *buf = malloc(cap + 1);
 	int r;
 
@@ -97,7 +104,7 @@ int read_fd(int fd, size_t max, char **out, size_t *len)
 		char *p;
 
 		used += got;
-		if (used < cap || cap == max)
+		if (used < cap || cap == max || exact)
 			break;
 		if (!(p = realloc(buf, bigger + 1)))
 			return -ENOMEM;

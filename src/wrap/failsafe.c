@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <unistd.h>
 
@@ -21,12 +22,15 @@ static struct {
 	char stack[64 * 1024]; /* a crash may come from a stack overflow */
 } guard;
 
-static void restore(void)
+/* The dispositions as inherited; the mask too after a crash (the handler
+ * runs with its signal blocked; the wrapper itself never changes it). */
+static void restore(bool mask)
 {
 	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++)
 		sigaction(crash_signals[i], &guard.crash[i], NULL);
 	sigaction(SIGPIPE, &guard.pipe, NULL);
-	sigprocmask(SIG_SETMASK, &guard.mask, NULL);
+	if (mask)
+		sigprocmask(SIG_SETMASK, &guard.mask, NULL);
 }
 
 static void on_crash(int sig)
@@ -40,7 +44,7 @@ static void on_crash(int sig)
 	}
 	if (!real && resolve_qemu(guard.without_config, found, sizeof(found), NULL) == 0)
 		real = found;
-	restore();
+	restore(true);
 	if (real)
 		execv(real, guard.argv);
 	/* No QEMU at all: end as the crash would have without us. */
@@ -48,14 +52,16 @@ static void on_crash(int sig)
 	raise(sig);
 }
 
-static void arm(void)
+/* Our dispositions; the inherited ones saved when save is set (one call
+ * each: a VM start pays for every system call). */
+static void arm(bool save)
 {
 	struct sigaction ignore = { .sa_handler = SIG_IGN };
 	struct sigaction crash = { .sa_handler = on_crash, .sa_flags = SA_ONSTACK | SA_RESETHAND };
 
-	sigaction(SIGPIPE, &ignore, NULL);
+	sigaction(SIGPIPE, &ignore, save ? &guard.pipe : NULL);
 	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++)
-		sigaction(crash_signals[i], &crash, NULL);
+		sigaction(crash_signals[i], &crash, save ? &guard.crash[i] : NULL);
 }
 
 void failsafe_arm(char *const *argv, const struct resolve_in *without_config)
@@ -65,11 +71,8 @@ void failsafe_arm(char *const *argv, const struct resolve_in *without_config)
 	guard.argv = argv;
 	guard.without_config = without_config;
 	sigprocmask(SIG_SETMASK, NULL, &guard.mask);
-	sigaction(SIGPIPE, NULL, &guard.pipe);
-	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++)
-		sigaction(crash_signals[i], NULL, &guard.crash[i]);
 	sigaltstack(&alt, NULL);
-	arm();
+	arm(true);
 }
 
 void failsafe_set_qemu(const char *real)
@@ -81,9 +84,9 @@ void failsafe_exec(const char *real, char *const *argv)
 {
 	int e;
 
-	restore();
+	restore(false);
 	execv(real, argv);
 	e = errno;
-	arm();
+	arm(false);
 	errno = e;
 }

@@ -75,23 +75,22 @@ static const char *pick_arch(const char *argv0, const char *self)
 	return a ? a : RESOLVE_DEFAULT_ARCH;
 }
 
-static int open_root(const char *env, const char *dflt)
+static const char *root_path(const char *env, const char *dflt)
 {
 	const char *path = getenv(env);
-	int fd = -1;
 
-	return sysfs_open(path && path[0] ? path : dflt, &fd) == 0 ? fd : -1;
+	return path && path[0] ? path : dflt;
 }
 
 /* Decide and exec; returns only when neither argv could be exec'd. */
 static void run(const struct config *cfg, const char *real, int argc, char **argv)
 {
 	struct rewrite_out out = { 0 };
-	struct rewrite_env env = { .real_binary = real };
+	struct rewrite_env env = { .proc = -1, .proc_root = root_path("QEMU_P2P_PROC", "/proc"), .real_binary = real };
 	int r;
 
-	env.sysfs = open_root("QEMU_P2P_SYSFS", SYSFS_DEFAULT_ROOT);
-	env.proc = open_root("QEMU_P2P_PROC", "/proc");
+	if (sysfs_open(root_path("QEMU_P2P_SYSFS", SYSFS_DEFAULT_ROOT), &env.sysfs) < 0)
+		env.sysfs = -1;
 	if (env.sysfs < 0) {
 		say(LOGT_STDERR, "cannot open the sysfs root; VM started unchanged");
 		r = -ENOENT;
@@ -102,8 +101,6 @@ static void run(const struct config *cfg, const char *real, int argc, char **arg
 		say(LOGT_STDERR, "out of memory while reading the command line; VM started unchanged");
 	if (env.sysfs >= 0)
 		close(env.sysfs);
-	if (env.proc >= 0)
-		close(env.proc);
 	if (r == 0 && out.summary) {
 		say_warnings(cfg);
 		say(cfg->log, out.summary);

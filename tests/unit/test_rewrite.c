@@ -77,7 +77,7 @@ static struct result run(int argc, char **argv, const struct fd_addr *fds, size_
 	assert_true(asprintf(&op, "%s/qemu-p2p.conf", dir) > 0);
 	assert_int_equal(config_load(op, &cfg), 0);
 	assert_int_equal(sysfs_open(sys_root, &sysfs), 0);
-	struct rewrite_env env = { sysfs, proc, fds, n_fds, real_qemu };
+	struct rewrite_env env = { .sysfs = sysfs, .proc = proc, .fds = fds, .n_fds = n_fds, .real_binary = real_qemu };
 	assert_int_equal(rewrite_argv(&cfg, argc, argv, &env, &out), 0);
 	res.argc = out.argc;
 	res.argv = calloc((size_t)out.argc + 1, sizeof(char *));
