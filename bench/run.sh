@@ -104,15 +104,15 @@ rows() {
 }
 
 # table TITLE CASE...: CASE is LABEL:CONF:SYSFS:ARGV; the stand-in and the
-# shim take the first case's argv.
+# shim take the last case's argv.
 table() {
 	echo
 	echo "== $1"
 	shift
 	list=$work/rows
-	first=${1##*:}
-	printf '%s\n' "direct exec of the stand-in" -- "$standin" "@$work/$first" --- \
-		"static exec-only shim (the floor)" -- "$shim" "@$work/$first" > "$list"
+	for c in "$@"; do last=${c##*:}; done
+	printf '%s\n' "direct exec of the stand-in" -- "$standin" "@$work/$last" --- \
+		"static exec-only shim (the floor)" -- "$shim" "@$work/$last" > "$list"
 	for c in "$@"; do
 		IFS=: read -r label conf sys args <<-END
 			$c
@@ -122,7 +122,9 @@ table() {
 	xargs -d '\n' "$harness" "$runs" --floor 1 < "$list"
 }
 
-table "VM start, 1 GPU (example host: 8 GPUs)" "map:map:blog:argv1" "auto:auto:blog:argv1"
+echo -version > "$work/probe"
+table "VM start, 1 GPU (example host: 8 GPUs); a -version probe: the least the wrapper does (read the configuration, find QEMU, exec)" \
+	"-version probe:map:blog:probe" "map:map:blog:argv1" "auto:auto:blog:argv1"
 table "VM start, 8 GPUs (libvirt's argv, example host)" "map:map:blog:argv8" "auto:auto:blog:argv8"
 table "VM start, 64 GPUs (host of 64 GPUs, 2,000 functions)" "map:map64:h64:argv64" "auto:auto:h64:argv64"
 table "VM start, 8 GPUs, auto mode on bigger hosts" "16 GPUs / 2,000 functions:auto:h16:argv8h16" \

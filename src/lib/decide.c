@@ -184,9 +184,22 @@ static void assign_groups(const struct config *cfg, struct dev_facts *facts, str
 		snprintf(source, size, "auto, %s", link_level_name(g.level));
 }
 
-static void add_global(const struct config *cfg, const struct clique_gpu *cg, size_t n, struct rewrite_out *out,
-		       struct strbuf *b)
+/* -global gives clique 0 to every vfio-pci device without its own: QEMU
+ * then refuses to start unless each is a GPU it accepts one on. Checked
+ * on this VM's live devices, whatever refresh found then. */
+static bool takes_global(const struct config *cfg, const struct dev_facts *f)
 {
+	if (f->dev->clique >= 0)
+		return true; /* its own id wins */
+	if (!f->located || !devfacts_is_gpu(f))
+		return false;
+	return facts_qemu_places_cap(cfg) || facts_c8_state(cfg, &f->addr, f->gpu_id) == C8_FREE;
+}
+
+static void add_global(const struct config *cfg, const struct vm_args *va, const struct dev_facts *facts,
+		       const struct clique_gpu *cg, struct rewrite_out *out, struct strbuf *b)
+{
+	size_t n = va->n_devs;
 	bool any = false;
 
 	for (size_t i = 0; i < n; i++)
@@ -196,6 +209,20 @@ static void add_global(const struct config *cfg, const struct clique_gpu *cg, si
 	if (!cfg->host.hotplug_global_ok) {
 		sb_addf(b, "; hotplug = global not applied: refresh found GPUs in several groups or other "
 			   "devices on vfio-pci (hotplug_global_ok = no)");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char a[PCI_ADDR_STRLEN];
+
+		if (takes_global(cfg, &facts[i]))
+			continue;
+		sb_addf(b, "; hotplug = global not applied: %.64s%s %s is no GPU QEMU takes a clique on",
+			dev_name(&facts[i]), ellipsis(dev_name(&facts[i])),
+			facts[i].located ? pci_addr_format(&facts[i].addr, a) : "");
+		return;
+	}
+	if (va->n_bad) {
+		sb_addf(b, "; hotplug = global not applied: a vfio-pci device this wrapper cannot read");
 		return;
 	}
 	out->argv[out->argc++] = (char *)CLIQUE_GLOBAL_OPT;
@@ -218,6 +245,6 @@ int decide_rewrite(const struct config *cfg, const struct vm_args *va, struct de
 	describe(b, facts, cg, va->n_devs, source, va, argv);
 	r = splice_all(facts, cg, va->n_devs, argv, out);
 	if (r == 0)
-		add_global(cfg, cg, va->n_devs, out, b);
+		add_global(cfg, va, facts, cg, out, b);
 	return r;
 }

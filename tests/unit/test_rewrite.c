@@ -303,6 +303,7 @@ static void test_fd_through_proc(void **state)
 static void test_hotplug_global(void **state)
 {
 	char *argv[] = { "qemu", "-device", GPU0, "-device", GPU1 };
+	char *with_audio[] = { "qemu", "-device", GPU0, "-device", AUDIO, "-device", GPU1 };
 	struct result r;
 
 	configure("[cliques]\nmode = map\nhotplug = global\n[map]\n0 = 03:00.0 04:00.0\n", "8.2.2",
@@ -317,6 +318,15 @@ static void test_hotplug_global(void **state)
 	r = run(5, argv, NULL, 0, -1);
 	assert_int_equal(r.argc, 5);
 	expect_summary(&r, "hotplug = global not applied");
+	result_free(&r);
+	/* The GPU's audio function in the VM too: -global would give it clique 0
+	 * and QEMU would refuse to start, whatever refresh found then. */
+	configure("[cliques]\nmode = map\nhotplug = global\n[map]\n0 = 03:00.0 04:00.0\n", "8.2.2",
+		  "[cliques]\nhotplug_global_ok = yes\n");
+	r = run(7, with_audio, NULL, 0, -1);
+	assert_int_equal(r.argc, 7);
+	assert_string_equal(r.argv[2], GPU0_0);
+	expect_summary(&r, "hotplug = global not applied: hostdev1 0000:03:00.1 is no GPU QEMU takes a clique on");
 	result_free(&r);
 }
 
