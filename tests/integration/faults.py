@@ -19,6 +19,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import done, skip, tap  # noqa: E402
+
 SRC = os.environ["QP2P_SRC"]
 BUILD = os.environ["QP2P_BUILD"]
 WRAP = os.path.join(BUILD, "src/wrap/qemu-p2p-wrap")
@@ -30,23 +33,6 @@ GPU1 = "vfio-pci,host=0000:44:00.0,id=hostdev1"
 ARGS = ["-name", "guest=vm1", "-device", GPU0, "-device", GPU1]
 REWRITTEN = ["-name", "guest=vm1", "-device", GPU0[:-1] + ',"x-nv-gpudirect-clique":0}', "-device",
              GPU1 + ",x-nv-gpudirect-clique=0"]
-
-n_tests = n_failed = 0
-
-
-def tap(ok, desc, diag=""):
-    global n_tests, n_failed
-    n_tests += 1
-    n_failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {n_tests} - {desc}")
-    if diag and not ok:
-        print("\n".join("# " + line for line in str(diag).splitlines()))
-
-
-def skip(desc, why):
-    global n_tests
-    n_tests += 1
-    print(f"ok {n_tests} - {desc} # SKIP {why}")
 
 
 class Host:
@@ -202,8 +188,7 @@ def main():
         log_faults(h)
         signal_inheritance(h)
         injection(h)
-    print(f"1..{n_tests}")
-    sys.exit(1 if n_failed else 0)
+    done()
 
 
 if __name__ == "__main__":

@@ -11,27 +11,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import done, skip, tap  # noqa: E402
+
 BUILD = os.environ["QP2P_BUILD"]
 SRC = os.environ["QP2P_SRC"]
 GUEST = os.path.join(BUILD, "src/guest/qemu-p2p-guest")
 FIXTURES = os.path.join(SRC, "tests/fixtures/guest")
-
-n_tests = n_failed = 0
-
-
-def tap(ok, desc, diag=""):
-    global n_tests, n_failed
-    n_tests += 1
-    n_failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {n_tests} - {desc}")
-    if diag and not ok:
-        print("\n".join("# " + line for line in str(diag).splitlines()))
-
-
-def skip(desc, why):
-    global n_tests
-    n_tests += 1
-    print(f"ok {n_tests} - {desc} # SKIP {why}")
 
 
 def run(*args, env=None):
@@ -259,8 +245,7 @@ def main():
         test_cliques(tmp)
         test_nccl_topo(tmp)
         test_check(tmp)
-    print(f"1..{n_tests}")
-    sys.exit(1 if n_failed else 0)
+    done()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import done, tap  # noqa: E402
+
 SRC = os.environ["QP2P_SRC"]
 CLI = os.path.join(os.environ["QP2P_BUILD"], "src/cli/qemu-p2p")
 MKHOST = os.environ["MKHOST"]
@@ -32,17 +35,6 @@ CORPUS = os.path.join(SRC, "tests/fixtures/thirdparty")
 QEMU = "/usr/bin/qemu-system-x86_64"
 PROP = "x-nv-gpudirect-clique"
 ADDR = re.compile(r"^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,8}):([0-9a-fA-F]{1,8})\.([0-9])$")
-
-n_tests = n_failed = 0
-
-
-def tap(ok, desc, diag=""):
-    global n_tests, n_failed
-    n_tests += 1
-    n_failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {n_tests} - {desc}")
-    if diag and not ok:
-        print("\n".join("# " + line for line in diag.splitlines()))
 
 
 def sources():
@@ -312,8 +304,7 @@ def main():
     print("# case | GPUs in the VM | cliques added (one group) | (two groups) | the log line, one group")
     for row in table:
         print("# " + " | ".join(str(x) for x in row))
-    print(f"1..{n_tests}")
-    sys.exit(1 if n_failed else 0)
+    done()
 
 
 def proxmox_set(tmp):
