@@ -471,8 +471,9 @@ int config_parse_text(const char *path, const char *text, size_t len, bool host,
 	return 0;
 }
 
-/* Opens path without following a link and checks it on the descriptor. */
-static int open_checked(struct conf_file *f, int *fd_out)
+/* Opens path without following a link and checks it on the descriptor;
+ * *size is what fstat said. */
+static int open_checked(struct conf_file *f, int *fd_out, size_t *size)
 {
 	/* O_NONBLOCK: a FIFO (or device) there must not hang the VM start; it
 	 * is refused below as not a regular file. */
@@ -508,6 +509,7 @@ static int open_checked(struct conf_file *f, int *fd_out)
 			return -ENOMEM;
 		return 0;
 	}
+	*size = (size_t)st.st_size;
 	*fd_out = TAKE_FD(fd);
 	return 0;
 }
@@ -516,15 +518,15 @@ static int load_file(const char *path, bool host, struct conf_file *f)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
+	size_t size = 0, len = 0;
 	int r;
 
 	if (!(f->path = strdup(path)))
 		return -ENOMEM;
-	r = open_checked(f, &fd);
+	r = open_checked(f, &fd, &size);
 	if (r < 0 || fd < 0)
 		return r;
-	r = read_fd(fd, CONFIG_MAX_SIZE, &text, &len);
+	r = read_fd_sized(fd, size, CONFIG_MAX_SIZE, &text, &len);
 	if (r < 0) {
 		if (asprintf(&f->error, "%s: %s", path, strerror(-r)) < 0)
 			return -ENOMEM;

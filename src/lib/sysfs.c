@@ -38,7 +38,7 @@ static int open_attr(int root, const struct pci_addr *a, const char *attr, int *
 	char path[PATH_MAX];
 	int r = attr_path(path, sizeof(path), a, attr);
 
-	return r < 0 ? r : open_regular_at(root, path, O_NOFOLLOW, fd);
+	return r < 0 ? r : open_regular_at(root, path, O_NOFOLLOW, fd, NULL);
 }
 
 /* An attribute's text, NUL-terminated: one read, which returns a sysfs

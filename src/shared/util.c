@@ -39,7 +39,7 @@ const char *err_text(int r)
 	return r == -E_NOT_REGULAR ? "not a regular file" : strerror(-r);
 }
 
-int open_regular_at(int dirfd, const char *path, int flags, int *out)
+int open_regular_at(int dirfd, const char *path, int flags, int *out, size_t *size)
 {
 	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | flags);
 	struct stat st;
@@ -51,24 +51,10 @@ int open_regular_at(int dirfd, const char *path, int flags, int *out)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -E_NOT_REGULAR;
+	if (size)
+		*size = (size_t)st.st_size;
 	*out = TAKE_FD(fd);
 	return 0;
-}
-
-/* Room for the whole file as fstat sizes it (sysfs says 4096, procfs 0:
- * those grow as they are read), never more than max. */
-/* The buffer to start with: a regular file's size, which is then read as
- * is (no read to find the end: a VM start pays for every system call);
- * else (proc files say 0) 4096, grown as needed. */
-static size_t first_size(int fd, size_t max, bool *exact)
-{
-	struct stat st;
-	size_t want = 4096;
-
-	*exact = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
-	if (*exact)
-		want = (size_t)st.st_size;
-	return want < max ? want : max;
 }
 
 int read_full(int fd, void *buf, size_t size, size_t *len)
@@ -90,14 +76,19 @@ int read_full(int fd, void *buf, size_t size, size_t *len)
 	return 0;
 }
 
-int read_fd(int fd, size_t max, char **out, size_t *len)
+/* The buffer to start with is the file's size, which is then read as is
+ * (no read to find the end: a VM start pays for every system call); for a
+ * size of 0 (proc files say so) 4096, grown as needed. */
+int read_fd_sized(int fd, size_t size, size_t max, char **out, size_t *len)
 {
-	bool exact;
-	size_t cap = first_size(fd, max, &exact), used = 0, got;
-	_cleanup_free_ char *buf = malloc(cap + 1);
+	bool exact = size > 0;
+	size_t cap = exact ? size : 4096, used = 0, got;
+	_cleanup_free_ char *buf = NULL;
 	int r;
 
-	if (!buf)
+	if (cap > max)
+		cap = max;
+	if (!(buf = malloc(cap + 1)))
 		return -ENOMEM;
 	while ((r = read_full(fd, buf + used, cap - used, &got)) == 0) {
 		size_t bigger = cap * 2 < max ? cap * 2 : max;
@@ -120,10 +111,19 @@ int read_fd(int fd, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+int read_fd(int fd, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+
+	return read_fd_sized(fd, regular ? (size_t)st.st_size : 0, max, out, len);
+}
+
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len)
 {
 	_cleanup_close_ int fd = -1;
-	int r = open_regular_at(dirfd, path, 0, &fd);
+	size_t size;
+	int r = open_regular_at(dirfd, path, 0, &fd, &size);
 
-	return r < 0 ? r : read_fd(fd, max, out, len);
+	return r < 0 ? r : read_fd_sized(fd, size, max, out, len);
 }

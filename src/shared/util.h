@@ -87,8 +87,9 @@ const char *err_text(int r);
 /* Opens path below dirfd for reading with O_NONBLOCK (a FIFO or device
  * never blocks the open), O_CLOEXEC, O_NOCTTY and extra flags (O_NOFOLLOW
  * where the rule allows), and keeps it only when fstat says it is a regular
- * file. The descriptor is owned by the caller. */
-int open_regular_at(int dirfd, const char *path, int flags, int *fd);
+ * file; *size (when size is not NULL) is its size. The descriptor is owned
+ * by the caller. */
+int open_regular_at(int dirfd, const char *path, int flags, int *fd, size_t *size);
 
 /* Reads into buf until size bytes or end of file, retrying short reads and
  * EINTR; *len is what was read. The one read loop of the project. */
@@ -98,6 +99,8 @@ int read_full(int fd, void *buf, size_t size, size_t *len);
  * at path below dirfd, into a NUL-terminated buffer sized from fstat.
  * Owned result. */
 int read_fd(int fd, size_t max, char **out, size_t *len);
+/* read_fd for a file whose size the caller's fstat gave (0: unknown). */
+int read_fd_sized(int fd, size_t size, size_t max, char **out, size_t *len);
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len);
 
 #endif

@@ -22,13 +22,18 @@ static struct {
 	char stack[64 * 1024]; /* a crash may come from a stack overflow */
 } guard;
 
-/* The dispositions as inherited; the mask too after a crash (the handler
- * runs with its signal blocked; the wrapper itself never changes it). */
+/* The dispositions as inherited, before an exec; the mask too after a
+ * crash (the handler runs with its signal blocked; the wrapper itself never
+ * changes it). exec resets a caught signal to SIG_DFL by itself, so only
+ * what it would keep is put back (a VM start pays for every system call):
+ * a crash signal inherited as ignored, and SIGPIPE unless it came ignored. */
 static void restore(bool mask)
 {
 	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++)
-		sigaction(crash_signals[i], &guard.crash[i], NULL);
-	sigaction(SIGPIPE, &guard.pipe, NULL);
+		if (guard.crash[i].sa_handler != SIG_DFL)
+			sigaction(crash_signals[i], &guard.crash[i], NULL);
+	if (guard.pipe.sa_handler != SIG_IGN)
+		sigaction(SIGPIPE, &guard.pipe, NULL);
 	if (mask)
 		sigprocmask(SIG_SETMASK, &guard.mask, NULL);
 }
