@@ -11,21 +11,26 @@
 #include "topo.h"
 #include "util.h"
 
-/* Rewrites labels (any ints; -1 none) as 0, 1, 2 ... by first appearance. */
+/* Rewrites labels (>= 0, or -1 for none) as 0, 1, 2 ... by first appearance.
+ * In place: the members of each new group are marked -(id + 2) as they are
+ * found, which no label still to read (>= 0) can equal, then unmarked. */
 static void dense(int *labels, size_t n)
 {
-	int raw[n + 1], next = 0;
+	int next = 0;
 
-	memcpy(raw, labels, n * sizeof(*labels));
 	for (size_t i = 0; i < n; i++) {
-		size_t k = 0;
+		int raw = labels[i];
 
-		if (raw[i] < 0)
+		if (raw < 0)
 			continue;
-		while (raw[k] != raw[i])
-			k++;
-		labels[i] = k < i ? labels[k] : next++;
+		for (size_t j = i; j < n; j++)
+			if (labels[j] == raw)
+				labels[j] = -(next + 2);
+		next++;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (labels[i] <= -2)
+			labels[i] = -labels[i] - 2;
 }
 
 enum link_level hostplan_auto_level(struct host_fn *const *gpus, size_t n, const char **why)
