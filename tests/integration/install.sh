@@ -51,6 +51,8 @@ check "install twice = once: no change" json_is "$TMP/j2" 'not d["changed"] and 
 AA=$R/etc/apparmor.d/local/abstractions/libvirt-qemu
 check "AppArmor: the wrapper's path rmix" contains "$AA" "  /usr/local/bin/qemu-system-x86_64 rmix,"
 check "AppArmor: both configuration files" sh -c "grep -q '/etc/qemu-p2p.conf r,' '$AA' && grep -q '/etc/qemu-p2p.d/host.conf r,' '$AA'"
+check "AppArmor: the sysfs attributes the wrapper reads (modalias, numa_node)" \
+	grep -q '^  /sys/devices/pci\[0-9\]\*/\*\*/{modalias,[a-z_,]*numa_node} r,$' "$AA"
 printf '#include <tunables/global>\nprofile qp2p-test flags=(attach_disconnected) {\n  #include <abstractions/libvirt-qemu>\n}\n' > "$TMP/profile"
 check "AppArmor: libvirt's abstraction plus our lines parses (apparmor_parser -Q -T -K)" \
 	apparmor_parser -Q -T -K -I "$R/etc/apparmor.d" -I /etc/apparmor.d "$TMP/profile"
