@@ -11,6 +11,14 @@
 #include "hostplan.h"
 #include "util.h"
 
+/* Where QEMU will put a clique on this GPU: QEMU >= 8.1 finds room itself;
+ * an older one takes 0xC8, which the host facts must say is free on this
+ * very card (c8_free). C8_FREE when QEMU accepts it. */
+static enum c8_state c8_state(const struct config *cfg, const struct dev_facts *f)
+{
+	return facts_qemu_places_cap(cfg) ? C8_FREE : facts_c8_state(cfg, &f->addr, f->gpu_id);
+}
+
 /* QEMU refuses a clique on a device that is not an NVIDIA display function,
  * and QEMU < 8.1 on one whose 0xC8 is taken (host facts: c8_free). */
 static void check_eligible(const struct config *cfg, struct dev_facts *f)
@@ -23,8 +31,7 @@ static void check_eligible(const struct config *cfg, struct dev_facts *f)
 		devfacts_skip(f, "vendor 0x%04lx is not NVIDIA", f->vendor);
 	else if (!devfacts_is_gpu(f))
 		devfacts_skip(f, "class 0x%06lx is not a display function", f->cls);
-	else if (f->dev->clique < 0 && !facts_qemu_places_cap(cfg) &&
-		 (c8 = facts_c8_state(cfg, &f->addr, f->gpu_id)) != C8_FREE)
+	else if (f->dev->clique < 0 && (c8 = c8_state(cfg, f)) != C8_FREE)
 		devfacts_skip(f, "QEMU %s %s", cfg->host.version ? cfg->host.version : "< 8.1", facts_c8_why(c8));
 }
 
@@ -191,9 +198,7 @@ static bool takes_global(const struct config *cfg, const struct dev_facts *f)
 {
 	if (f->dev->clique >= 0)
 		return true; /* its own id wins */
-	if (!f->located || !devfacts_is_gpu(f))
-		return false;
-	return facts_qemu_places_cap(cfg) || facts_c8_state(cfg, &f->addr, f->gpu_id) == C8_FREE;
+	return f->located && devfacts_is_gpu(f) && c8_state(cfg, f) == C8_FREE;
 }
 
 static void add_global(const struct config *cfg, const struct vm_args *va, const struct dev_facts *facts,
