@@ -102,10 +102,11 @@ int cmd_cliques(int argc, char **argv)
 
 	if (r >= 0)
 		return r;
-	r = guestscan_read(sysfs, &g);
-	if (r < 0)
+	if ((r = guestscan_read(sysfs, &g)) < 0) {
 		fprintf(stderr, "qemu-p2p-guest cliques: cannot list PCI functions: %s\n", err_text(r));
-	else
-		r = report(&g, v.json), guest_free(&g);
-	return r < 0 ? 1 : r;
+		return 1;
+	}
+	r = report(&g, v.json);
+	guest_free(&g);
+	return r;
 }
