@@ -56,15 +56,6 @@ static int read_ident(int sysfs, const struct pci_addr *a, struct host_fn *out)
 	return r;
 }
 
-int hostscan_fn(int sysfs, const struct pci_addr *a, struct host_fn *out)
-{
-	int r = read_ident(sysfs, a, out);
-
-	if (r == 0)
-		read_details(sysfs, out);
-	return r;
-}
-
 int hostscan_read(int sysfs, hostscan_want *full, struct host *out)
 {
 	_cleanup_free_ struct pci_addr *addrs = NULL;

@@ -47,9 +47,6 @@ bool hostscan_want_gpus(const struct host_fn *f);
 /* Reads every function under root (owned result, free with host_free). */
 int hostscan_read(int sysfs, hostscan_want *full, struct host *out);
 
-/* Reads one function (identity, driver, IOMMU group, place in the tree). */
-int hostscan_fn(int sysfs, const struct pci_addr *a, struct host_fn *out);
-
 /* Only what grouping needs of a function whose identity is known: its NUMA
  * node and its place in the tree (f->addr set; fills numa, node, placed). */
 void hostscan_place(int sysfs, struct host_fn *f);
