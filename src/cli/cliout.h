@@ -4,6 +4,7 @@
 #ifndef QP2P_CLIOUT_H
 #define QP2P_CLIOUT_H
 
+#include <getopt.h>
 #include <json.h>
 
 #include "util.h"
@@ -28,8 +29,19 @@ int cli_view_open(int argc, char **argv, const char *cmd, void (*help)(void), st
 /* Prints one JSON object followed by a newline, then drops it. */
 void cli_print_json(struct json_object *o);
 
-/* A usage error: "PROGRAM CMD: MSG" and a hint, on stderr; EXIT_USAGE. */
+/* The one error shape, on stderr: "PROGRAM COMMAND: WHAT: WHY", one line
+ * (say which path or argument, what is wrong, what to do). Under --json the
+ * message also becomes the error object printed when the command fails
+ * without having printed JSON. */
+void cli_error(const char *fmt, ...) _printf_(1, 2);
+
+/* A usage error: "PROGRAM CMD: MSG; see "PROGRAM help CMD"" (one line,
+ * stderr); returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+
+/* What getopt_long refused (opterr is off): the unknown option with the
+ * nearest long one, or the option that lacks its value. EXIT_USAGE. */
+int cli_bad_option(const char *cmd, char **argv, const struct option *longs);
 
 struct cli_command {
 	const char *name;
@@ -38,8 +50,10 @@ struct cli_command {
 };
 
 /* PROGRAM COMMAND [OPTIONS]: runs the command named in argv[1] with the
- * rest; answers -h/--help (with `about` and the table), -V/--version, and a
- * missing or unknown command (EXIT_USAGE). */
+ * rest; answers help [COMMAND], -h/--help (with `about` and the table),
+ * -V/--version, and a missing or unknown command (EXIT_USAGE, with the
+ * nearest name). A failing command run with --json that printed no JSON
+ * gets {"version":1,"error":...,"exit_status":N} on stdout. */
 int cli_dispatch(const struct cli_command *cmds, size_t n, const char *about, int argc, char **argv);
 
 #endif

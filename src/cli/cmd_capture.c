@@ -245,7 +245,7 @@ int cmd_capture(int argc, char **argv)
 		case 's': sysroot = optarg; break;
 		case 'p': procroot = optarg; break;
 		case 'h': help(); return 0;
-		default: return cli_usage("capture", "unknown option");
+		default: return cli_bad_option("capture", argv, longs);
 		}
 	}
 	if (optind < argc)

@@ -456,7 +456,7 @@ int cmd_doctor(int argc, char **argv)
 		case 'q': d.qemu = optarg; break;
 		case 'j': json = true; break;
 		case 'h': help(); return 0;
-		default: return cli_usage("doctor", "unknown option");
+		default: return cli_bad_option("doctor", argv, longs);
 		}
 	}
 	if (optind < argc)

@@ -379,7 +379,7 @@ static int parse(int argc, char **argv, struct run_opts *o, struct inst *c)
 		case 'n': c->dry_run = true; break;
 		case 'j': c->json = true; break;
 		case 'h': o->is_install ? help_install() : help_uninstall(); return 0;
-		default: return cli_usage(o->cmd, "unknown option");
+		default: return cli_bad_option(o->cmd, argv, longs);
 		}
 		if ((c->purge && misplaced(o, false, "--purge")) ||
 		    (c->redefine && misplaced(o, false, "--redefine")) ||

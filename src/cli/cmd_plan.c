@@ -326,7 +326,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 's': o->sysfs = optarg; break;
 		case 'j': o->json = true; break;
 		case 'h': help(); return -1;
-		default: return cli_usage("plan", "unknown option");
+		default: return cli_bad_option("plan", argv, longs);
 		}
 	}
 	if (optind < argc)

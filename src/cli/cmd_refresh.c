@@ -250,7 +250,7 @@ int cmd_refresh(int argc, char **argv)
 		case 'n': o.dry_run = true; break;
 		case 'j': o.json = true; break;
 		case 'h': help(); return 0;
-		default: return cli_usage("refresh", "unknown option");
+		default: return cli_bad_option("refresh", argv, longs);
 		}
 	}
 	if (optind < argc)

@@ -74,7 +74,7 @@ static int parse(int argc, char **argv, struct opts *o)
 				return r;
 			break;
 		case 'h': help(); return -1;
-		default: return cli_usage("rewrite", "unknown option");
+		default: return cli_bad_option("rewrite", argv, longs);
 		}
 	}
 	if (optind >= argc)

@@ -184,7 +184,7 @@ int cmd_status(int argc, char **argv)
 		case 's': sysroot = optarg; break;
 		case 'j': json = true; break;
 		case 'h': help(); return 0;
-		default: return cli_usage("status", "unknown option");
+		default: return cli_bad_option("status", argv, longs);
 		}
 	}
 	layout_init(&l, root, arch, NULL);

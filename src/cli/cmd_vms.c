@@ -199,7 +199,7 @@ int cmd_vms(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'Q': use_qmp = true; break;
 		case 'h': help(); return 0;
-		default: return cli_usage("vms", "unknown option");
+		default: return cli_bad_option("vms", argv, longs);
 		}
 	}
 	if (optind < argc)

@@ -26,6 +26,35 @@ const char *cli_config_path(const char *opt)
 	return env && env[0] ? env : CONFIG_DEFAULT_PATH;
 }
 
+int cli_config_load(const char *opt, struct config *cfg)
+{
+	const char *path = cli_config_path(opt);
+	struct stat st;
+	int r;
+
+	*cfg = (struct config){ 0 };
+	/* The wrapper reads defaults when the default file is missing; a file
+	 * named on purpose and missing is a mistyped path. */
+	if (opt && lstat(path, &st) < 0 && errno == ENOENT) {
+		cli_error("%s: no such file (given with --config); write it, or leave out --config to use %s", path,
+			  CONFIG_DEFAULT_PATH);
+		return -ENOENT;
+	}
+	r = config_load(path, cfg);
+	if (r < 0)
+		cli_error("%s: %s", path, strerror(-r));
+	return r;
+}
+
+int cli_config_usable(const struct config *cfg)
+{
+	if (cfg->valid)
+		return 0;
+	cli_error("configuration rejected: %s; until it is fixed the wrapper starts every VM without cliques",
+		  cfg->error);
+	return -EINVAL;
+}
+
 bool cli_readable_by_vms(const char *path)
 {
 	struct stat st;

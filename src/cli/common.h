@@ -13,6 +13,17 @@
 /* --config, else $QEMU_P2P_CONFIG, else /etc/qemu-p2p.conf (borrowed). */
 const char *cli_config_path(const char *opt);
 
+/* The configuration as the wrapper loads it (config_load), from --config,
+ * else $QEMU_P2P_CONFIG, else the default path. A file given with
+ * --config that does not exist is an error (said; -ENOENT), where the
+ * wrapper would silently use defaults. A rejected file is not an error
+ * here: cfg->valid says so. */
+int cli_config_load(const char *opt, struct config *cfg);
+
+/* 0 when the wrapper accepts the configuration; else says why, the way
+ * every command says it, and returns -EINVAL. */
+int cli_config_usable(const struct config *cfg);
+
 /* The QEMU the wrapper execs: [qemu] binary; else, when a qemu-system-ARCH
  * on the standard PATH is our wrapper, what that wrapper resolves; else the
  * first qemu-system-ARCH on that PATH, else /usr/libexec/qemu-kvm. Owned. */

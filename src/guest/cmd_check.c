@@ -194,7 +194,7 @@ int cmd_check(int argc, char **argv)
 		case 'p': procroot = optarg; break;
 		case 'j': json = true; break;
 		case 'h': help(); return 0;
-		default: return cli_usage("check", "unknown option");
+		default: return cli_bad_option("check", argv, longs);
 		}
 	}
 	if (optind < argc)

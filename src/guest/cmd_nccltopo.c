@@ -81,7 +81,7 @@ static int parse(int argc, char **argv, struct opts *o)
 				return r;
 			break;
 		case 'h': help(); return -1;
-		default: return cli_usage("nccl-topo", "unknown option");
+		default: return cli_bad_option("nccl-topo", argv, longs);
 		}
 	}
 	if (optind < argc)

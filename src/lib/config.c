@@ -33,6 +33,8 @@ struct parse {
 	unsigned seen_map[MAP_LABEL_MAX / 32 + 1]; /* [map] labels written */
 	size_t *map_index;                         /* [map] addresses: hash slots of f->map index + 1, 0 empty */
 	size_t index_cap;                          /* a power of two, at least twice n_map */
+	char *warned_section;                      /* the unknown section said last */
+	int section_line;                          /* the line of the last [section] */
 };
 
 static void fail(struct parse *ps, const char *fmt, ...) _printf_(2, 3);
@@ -79,6 +81,8 @@ static void classify(struct parse *ps, char *line)
 	}
 	memmove(line, start, strlen(start) + 1);
 	ps->after_key = *line != '[';
+	if (*line == '[')
+		ps->section_line = ps->line;
 }
 
 static char *reader(char *str, int num, void *stream)
@@ -423,6 +427,32 @@ static int set_again(struct parse *ps, const struct key *k, const char *name)
 	return warn(ps, "'%s' set again; the last value wins", name);
 }
 
+/* An unknown section is said once, as a section, with the nearest known
+ * one; an unknown key of a known section as a key. Both only warn: a newer
+ * Ansible role may write what this version does not know. */
+static int unknown(struct parse *ps, const char *section, const char *name)
+{
+	static const char *const sections[] = { "qemu", "cliques", "gpus", "log", "map" };
+	const char *near;
+	int line, r;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(sections); i++)
+		if (!strcasecmp(section, sections[i]))
+			return warn(ps, "unknown key '%s' in [%s], ignored", name, section);
+	if (ps->warned_section && !strcasecmp(ps->warned_section, section))
+		return 0;
+	free(ps->warned_section);
+	if (!(ps->warned_section = strdup(section)))
+		return -ENOMEM;
+	near = nearest_word(section, sections, ARRAY_SIZE(sections));
+	line = ps->line;
+	ps->line = ps->section_line;
+	r = near ? warn(ps, "unknown section [%s], ignored with its keys; did you mean [%s]?", section, near)
+		 : warn(ps, "unknown section [%s], ignored with its keys", section);
+	ps->line = line;
+	return r;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *ps = user;
@@ -445,7 +475,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		ps->f->set |= k->bit;
 		return k->handle(ps, value) == 0;
 	}
-	return warn(ps, "unknown key '%s' in [%s], ignored", name, section) == 0;
+	return unknown(ps, section, name) == 0;
 }
 
 int config_parse_text(const char *path, const char *text, size_t len, bool host, struct conf_file *f)
@@ -462,6 +492,7 @@ int config_parse_text(const char *path, const char *text, size_t len, bool host,
 	}
 	r = ini_parse_stream(reader, &ps, handler, &ps);
 	free(ps.map_index);
+	free(ps.warned_section);
 	if (r > 0 && !f->error) {
 		ps.line = r;
 		fail(&ps, "not a 'key = value' line, a [section] or a comment");

@@ -1,9 +1,12 @@
 /* Implementations of the small helpers declared in util.h. */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 void err_set(struct err *e, const char *fmt, ...)
@@ -126,4 +129,50 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 	int r = open_regular_at(dirfd, path, 0, &fd, &size);
 
 	return r < 0 ? r : read_fd_sized(fd, size, max, out, len);
+}
+
+/* Levenshtein distance, ignoring case, for words of at most 63 bytes
+ * (longer ones are never "near": what is suggested is a short name). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+
+	if (la > 63 || lb > 63)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			size_t best = diag + cost;
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *nearest_word(const char *word, const char *const *cands, size_t n)
+{
+	size_t best = SIZE_MAX, limit = strlen(word) / 3 + 1;
+	const char *pick = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = cands[i] ? edit_distance(word, cands[i]) : SIZE_MAX;
+
+		/* A prefix of a longer name ("top" for "topo") is near too. */
+		if (d > limit && cands[i] && strlen(word) >= 3 && !strncasecmp(cands[i], word, strlen(word)))
+			d = limit;
+		if (d <= limit && d < best)
+			best = d, pick = cands[i];
+	}
+	return pick;
 }

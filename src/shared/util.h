@@ -103,4 +103,9 @@ int read_fd(int fd, size_t max, char **out, size_t *len);
 int read_fd_sized(int fd, size_t size, size_t max, char **out, size_t *len);
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len);
 
+/* The candidate closest to word (case ignored; a prefix of three or more
+ * letters counts as close), or NULL when none is close enough to suggest.
+ * Borrowed from cands. */
+const char *nearest_word(const char *word, const char *const *cands, size_t n);
+
 #endif
