@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,6 +102,16 @@ static int write_state(struct inst *c)
 	return c->dry_run ? 0 : atomic_write(state.s, text, strlen(text), 0644, &e);
 }
 
+/* The host file's directory (/etc/qemu-p2p.d) is install's to make:
+ * refresh and plan --write create no directory. */
+static void make_host_dir(void)
+{
+	_cleanup_free_ char *host = config_host_path(cli_config_path(NULL));
+
+	if (host && mkdir(dirname(host), 0755) < 0 && errno != EEXIST)
+		fprintf(stderr, "qemu-p2p install: cannot create %s: %s\n", host, strerror(errno));
+}
+
 static void self_test(struct inst *c)
 {
 	struct rpath wrapper;
@@ -117,6 +128,7 @@ static void self_test(struct inst *c)
 					: " under --root");
 		return;
 	}
+	make_host_dir();
 	if (cli_capture(rf, &rout, &status) == 0)
 		fputs(rout, o);
 	if (cli_capture(argv, &out, &status) == 0 && WIFEXITED(status) && !WEXITSTATUS(status) && strstr(out, "QEMU"))

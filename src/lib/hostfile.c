@@ -130,5 +130,19 @@ int hostfile_format(const struct conf_file *h, char **out)
 
 int hostfile_write_atomic(const char *path, const char *text, struct err *e)
 {
+	_cleanup_free_ char *dir = strdup(path);
+	struct stat st;
+
+	if (!dir)
+		return -ENOMEM;
+	/* A missing directory means a mistyped --config or a host without the
+	 * package: a file there is one the wrapper never reads. */
+	if (stat(dirname(dir), &st) < 0 || !S_ISDIR(st.st_mode)) {
+		err_set(e,
+			"%s: no such directory; it belongs beside the configuration file (install creates it: "
+			"mkdir -m 755 %s)",
+			dir, dir);
+		return -ENOENT;
+	}
 	return atomic_write(path, text, strlen(text), 0644, e);
 }

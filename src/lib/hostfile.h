@@ -19,8 +19,9 @@ int hostfile_format(const struct conf_file *h, char **out);
  * invalid old file yields an empty copy. */
 int hostfile_clone(const struct conf_file *old, struct conf_file *out);
 
-/* Replaces path with text atomically, mode 0644, creating its directory
- * (0755) when missing. Returns 0 or -errno; e says which step failed. */
+/* Replaces path with text atomically, mode 0644. Its directory must exist
+ * (-ENOENT, said in e, when it does not: nothing is created). Returns 0 or
+ * -errno; e says which step failed. */
 int hostfile_write_atomic(const char *path, const char *text, struct err *e);
 
 #endif

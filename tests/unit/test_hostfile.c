@@ -125,6 +125,18 @@ static void test_write_atomic(void **state)
 	size_t len;
 
 	assert_true(asprintf(&path, "%s/qemu-p2p.d/host.conf", t) > 0);
+	/* a missing directory is named, never created: a file there is one no
+	 * wrapper reads (a mistyped --config) */
+	assert_int_equal(hostfile_write_atomic(path, "[qemu]\n", &e), -ENOENT);
+	if (!strstr(e.msg, "qemu-p2p.d: no such directory"))
+		fail_msg("error \"%s\" does not name the directory", e.msg);
+	assert_int_equal(stat(path, &st), -1);
+	assert_true(strlen(path) > strlen("/host.conf"));
+	path[strlen(path) - strlen("/host.conf")] = '\0';
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(mkdir(path, 0755), 0);
+	strcat(path, "/host.conf");
+	e.msg[0] = '\0';
 	assert_int_equal(hostfile_write_atomic(path, "[qemu]\n", &e), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
