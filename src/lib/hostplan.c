@@ -11,10 +11,9 @@
 #include "topo.h"
 #include "util.h"
 
-/* Rewrites labels (>= 0, or -1 for none) as 0, 1, 2 ... by first appearance.
- * In place: the members of each new group are marked -(id + 2) as they are
+/* In place: the members of each new group are marked -(id + 2) as they are
  * found, which no label still to read (>= 0) can equal, then unmarked. */
-static void dense(int *labels, size_t n)
+void hostplan_dense(int *labels, size_t n)
 {
 	int next = 0;
 
@@ -75,7 +74,7 @@ void hostplan_group_topology(struct host_fn *const *gpus, size_t n, enum link_le
 	topo_group(nodes, m, g->level, groups);
 	for (size_t k = 0; k < m; k++)
 		labels[where[k]] = groups[k];
-	dense(labels, n);
+	hostplan_dense(labels, n);
 }
 
 void hostplan_group_map(const struct map_entry *map, size_t n_map, struct host_fn *const *gpus, size_t n, int *labels,
@@ -88,7 +87,7 @@ void hostplan_group_map(const struct map_entry *map, size_t n_map, struct host_f
 			if (pci_addr_equal(&map[k].addr, &gpus[i]->addr))
 				labels[i] = map[k].label;
 	}
-	dense(labels, n);
+	hostplan_dense(labels, n);
 }
 
 void hostplan_group(const struct config *cfg, struct host_fn *const *gpus, size_t n, int *labels, struct grouping *g)
@@ -111,7 +110,9 @@ static void count_vfio_others(int sysfs, struct hostplan *p)
 	for (size_t i = 0; i < n; i++) {
 		while (k < p->n && pci_addr_cmp(&p->gpus[k]->addr, &bound[i]) < 0)
 			k++;
-		p->n_vfio_others += k == p->n || !pci_addr_equal(&p->gpus[k]->addr, &bound[i]);
+		if ((k == p->n || !pci_addr_equal(&p->gpus[k]->addr, &bound[i])) &&
+		    grow_array((void **)&p->vfio_others, &p->n_vfio_others, sizeof(bound[i]), &bound[i]) < 0)
+			return;
 	}
 }
 
@@ -218,5 +219,6 @@ void hostplan_free(struct hostplan *p)
 	host_free(&p->h);
 	free(p->gpus);
 	free(p->labels);
+	free(p->vfio_others);
 	*p = (struct hostplan){ 0 };
 }

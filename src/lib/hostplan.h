@@ -45,8 +45,13 @@ struct hostplan {
 	size_t n;
 	int *labels; /* per GPU */
 	struct grouping grouping;
-	size_t n_vfio_others; /* functions bound to vfio-pci that are not GPUs */
+	struct pci_addr *vfio_others; /* functions bound to vfio-pci that are not GPUs */
+	size_t n_vfio_others;
 };
+
+/* Rewrites labels (any ints >= 0, or -1 for none) as 0, 1, 2 ... by first
+ * appearance: the convention above. */
+void hostplan_dense(int *labels, size_t n);
 
 /* Scans the host under sysfs; labels start at -1. */
 int hostplan_read(int sysfs, struct hostplan *p);

@@ -25,29 +25,37 @@ static int copy_argv(int argc, char *const *argv, int extra, struct rewrite_out 
 	return 0;
 }
 
-/* Why the whole VM stays untouched, or NULL to go on. */
-static const char *gate(const struct config *cfg, const struct vm_args *va, const struct rewrite_env *env, char *buf,
-			size_t size)
+const char *rewrite_host_gate(const struct config *cfg, const char *real_binary, char *buf, size_t size)
 {
 	if (!cfg->valid)
 		snprintf(buf, size, "configuration rejected: %s; VM started unchanged", cfg->error);
-	else if (!va->n_devs && !va->n_bad)
-		snprintf(buf, size, "no vfio-pci devices; unchanged");
-	else if (config_excludes(cfg, va->name))
-		snprintf(buf, size, "VM %s is in [cliques] exclude; unchanged", va->name);
 	else if (cfg->mode == MODE_OFF)
 		snprintf(buf, size, "[cliques] mode = off; unchanged");
-	else if (va->has_clique_global)
-		snprintf(buf, size, "the command line already sets -global ...%s; unchanged", CLIQUE_PROP);
 	else if (!cfg->host.identity)
 		snprintf(buf, size, "no host facts in %s; run \"qemu-p2p refresh\" as root; unchanged",
 			 cfg->host.path ? cfg->host.path : "the host file");
-	else if (!facts_current(cfg, env->real_binary))
+	else if (!facts_current(cfg, real_binary))
 		snprintf(buf, size,
 			 "host facts are stale for %s (QEMU changed); run \"qemu-p2p refresh\" as root; unchanged",
-			 env->real_binary);
+			 real_binary);
 	else
 		return NULL;
+	return buf;
+}
+
+/* Why the whole VM stays untouched, or NULL to go on: what this VM's
+ * command line says first, then what holds for every VM of the host. */
+static const char *gate(const struct config *cfg, const struct vm_args *va, const struct rewrite_env *env, char *buf,
+			size_t size)
+{
+	if (cfg->valid && !va->n_devs && !va->n_bad)
+		snprintf(buf, size, "no vfio-pci devices; unchanged");
+	else if (cfg->valid && config_excludes(cfg, va->name))
+		snprintf(buf, size, "VM %s is in [cliques] exclude; unchanged", va->name);
+	else if (cfg->valid && cfg->mode != MODE_OFF && va->has_clique_global)
+		snprintf(buf, size, "the command line already sets -global ...%s; unchanged", CLIQUE_PROP);
+	else
+		return rewrite_host_gate(cfg, env->real_binary, buf, size);
 	return buf;
 }
 

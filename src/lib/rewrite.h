@@ -43,4 +43,11 @@ int rewrite_argv(const struct config *cfg, int argc, char *const *argv, const st
 
 void rewrite_out_free(struct rewrite_out *out);
 
+/* Why no VM of this host gets a clique, whatever its command line
+ * (configuration rejected, mode = off, host facts missing or stale for
+ * real_binary), written into buf; NULL when the wrapper goes on to decide
+ * per device. The very test rewrite_argv makes, for the commands that
+ * report what the wrapper will do. */
+const char *rewrite_host_gate(const struct config *cfg, const char *real_binary, char *buf, size_t size);
+
 #endif
