@@ -34,10 +34,16 @@ void cli_error(const char *fmt, ...)
 	va_end(ap);
 }
 
-int cli_open_root(const char *opt, const char *dflt, int *fd)
+const char *cli_root_path(const char *opt, const char *dflt)
 {
 	const char *env = !strcmp(dflt, SYSFS_DEFAULT_ROOT) ? getenv("QEMU_P2P_SYSFS") : NULL;
-	const char *path = opt ? opt : env && env[0] ? env : dflt;
+
+	return opt ? opt : env && env[0] ? env : dflt;
+}
+
+int cli_open_root(const char *opt, const char *dflt, int *fd)
+{
+	const char *path = cli_root_path(opt, dflt);
 	int r = sysfs_open(path, fd);
 
 	if (r < 0)
@@ -67,6 +73,7 @@ int cli_view_open(int argc, char **argv, const char *cmd, void (*help)(void), st
 	}
 	if (optind < argc)
 		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	v->path = cli_root_path(root, SYSFS_DEFAULT_ROOT);
 	return cli_open_root(root, SYSFS_DEFAULT_ROOT, &v->sysfs) < 0 ? 1 : -1;
 }
 
@@ -163,7 +170,7 @@ static int help_command(const struct cli_command *cmds, size_t n, const char *ab
 	const struct cli_command *c;
 	char *args[] = { NULL, (char *)"--help", NULL };
 
-	if (argc < 3) {
+	if (argc < 3 || argv[2][0] == '-') {
 		usage(stdout, cmds, n, about);
 		return 0;
 	}

@@ -15,9 +15,13 @@
  * directory; prints why on failure. */
 int cli_open_root(const char *opt, const char *dflt, int *fd);
 
+/* The path cli_open_root opens (borrowed). */
+const char *cli_root_path(const char *opt, const char *dflt);
+
 /* A command that only shows a sysfs tree: --sysfs DIR, --json, --help. */
 struct cli_view {
-	int sysfs; /* opened; the caller closes it */
+	int sysfs;        /* opened; the caller closes it */
+	const char *path; /* its path, for messages */
 	bool json;
 };
 

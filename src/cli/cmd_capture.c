@@ -256,8 +256,9 @@ int cmd_capture(int argc, char **argv)
 		fprintf(stderr, "qemu-p2p capture: cannot create a staging directory: %s\n", strerror(errno));
 		return 1;
 	}
-	config_load(cli_config_path(conf), &cfg);
-	r = run(&c, &cfg, out);
+	r = cli_config_load(conf, &cfg);
+	if (r == 0)
+		r = run(&c, &cfg, out);
 	{
 		char *argv_rm[] = { (char *)"/bin/rm", (char *)"-rf", c.stage, NULL };
 		_cleanup_free_ char *log = NULL;

@@ -19,6 +19,7 @@
 #include "hostfile.h"
 #include "hostplan.h"
 #include "resolve.h"
+#include "strbuf.h"
 #include "sysfs.h"
 
 static void help(void)
@@ -26,11 +27,15 @@ static void help(void)
 	printf("Usage: qemu-p2p refresh [OPTIONS]\n\n"
 	       "Record the real QEMU's version and identity and, for QEMU older than 8.1, the\n"
 	       "display functions whose config space has 0xC8..0xCF free, in the host file\n"
-	       "(/etc/qemu-p2p.d/host.conf beside the configuration). Run as root.\n\n"
+	       "(/etc/qemu-p2p.d/host.conf beside the configuration), with that QEMU as the\n"
+	       "host file's [qemu] binary. Refuses a configuration the wrapper rejects. Run as\n"
+	       "root.\n\n"
 	       "Options:\n"
 	       "  -c, --config FILE  operator configuration (default /etc/qemu-p2p.conf)\n"
 	       "      --sysfs DIR    sysfs root (default /sys)\n"
-	       "      --qemu PATH    the real QEMU (default: as the installed wrapper finds it)\n"
+	       "      --qemu PATH    the real QEMU (default: as the installed wrapper finds it);\n"
+	       "                     written as [qemu] binary: the wrapper then execs it for\n"
+	       "                     every VM (unless the operator file sets its own)\n"
 	       "      --arch ARCH    QEMU target (default x86_64)\n"
 	       "  -n, --dry-run      print the file it would write; change nothing\n"
 	       "  -j, --json         print what changed as JSON\n"
@@ -109,10 +114,41 @@ static int scan_display(int sysfs, struct display_fn **out, size_t *n)
 	return 0;
 }
 
+/* Why hotplug = global is possible or not, naming what stands in its way:
+ * GPUs in several groups or in none, devices QEMU refuses a clique on. */
+static void hotplug_why(const struct hostplan *p, struct strbuf *b)
+{
+	char a[PCI_ADDR_STRLEN];
+	int groups = -1;
+	size_t ungrouped = 0;
+
+	if (hostplan_hotplug_global_ok(p)) {
+		sb_addf(b, "possible (every GPU in one group, nothing else on vfio-pci)");
+		return;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		groups = p->labels[i] > groups ? p->labels[i] : groups;
+		ungrouped += p->labels[i] < 0;
+	}
+	sb_addf(b, "not possible:");
+	if (!p->n)
+		sb_addf(b, " no NVIDIA GPU;");
+	if (groups > 0)
+		sb_addf(b, " the GPUs form %d groups (qemu-p2p plan);", groups + 1);
+	if (ungrouped)
+		sb_addf(b, " %zu GPU%s in no group;", ungrouped, ungrouped == 1 ? "" : "s");
+	for (size_t i = 0; i < p->n_vfio_others; i++)
+		sb_addf(b, "%s%s",
+			i ? ", " : " bound to vfio-pci but not an NVIDIA GPU (QEMU would refuse the clique): ",
+			pci_addr_format(&p->vfio_others[i], a));
+	if (b->len && b->s[b->len - 1] == ';')
+		b->s[--b->len] = '\0';
+}
+
 /* The new host file: facts replaced, plan's keys kept, hotplug_global_ok
- * recomputed for the plan in effect. */
+ * recomputed for the plan in effect (and why, in hotplug). */
 static int build(const struct config *cfg, int sysfs, const char *real, const char *version,
-		 const struct display_fn *fns, size_t n, bool places_cap, struct conf_file *h)
+		 const struct display_fn *fns, size_t n, bool places_cap, struct conf_file *h, struct strbuf *hotplug)
 {
 	struct hostplan p;
 	int r = hostfile_clone(&cfg->host, h);
@@ -139,28 +175,38 @@ static int build(const struct config *cfg, int sysfs, const char *real, const ch
 		return r;
 	hostplan_effective(&p, cfg);
 	h->hotplug_global_ok = hostplan_hotplug_global_ok(&p);
+	hotplug_why(&p, hotplug);
 	hostplan_free(&p);
 	return 0;
 }
 
-static void report_text(const struct opts *o, const char *path, const struct conf_file *h, bool places_cap,
-			const struct display_fn *fns, size_t n, bool changed)
+static void report_text(const struct opts *o, const struct config *cfg, const struct conf_file *h, bool places_cap,
+			const struct display_fn *fns, size_t n, const char *hotplug, bool changed)
 {
 	char a[PCI_ADDR_STRLEN];
 
 	printf("QEMU: %s, version %s%s\n", h->binary, h->version,
 	       places_cap ? " (8.1 or newer: places the capability itself)" : " (older than 8.1: capability at 0xC8)");
+	if (cfg->op.trusted && cfg->op.binary && strcmp(cfg->op.binary, h->binary))
+		printf("  recorded as the host file's [qemu] binary; the wrapper still execs %s, the operator "
+		       "file's [qemu] binary\n",
+		       cfg->op.binary);
+	else
+		printf("  recorded as [qemu] binary: the wrapper execs it for every VM\n");
 	for (size_t i = 0; !places_cap && i < n; i++)
 		printf("  %s: 0xC8 %s%s\n", pci_addr_format(&fns[i].addr, a), fns[i].verdict,
 		       !strcmp(fns[i].verdict, "unreadable") ? " (config space beyond 64 bytes needs root)" : "");
-	printf("hotplug = global: %s\n",
-	       h->hotplug_global_ok ? "possible (every GPU in one group, nothing else on vfio-pci)"
-				    : "not possible (GPUs in several groups, or other devices on vfio-pci)");
-	printf("%s %s%s\n", o->dry_run ? "would write" : changed ? "wrote" : "unchanged:", path, o->dry_run ? ":" : "");
+	printf("hotplug = global: %s\n", hotplug);
+	printf("%s %s%s\n",
+	       o->dry_run ? "would write"
+	       : changed  ? "wrote"
+			  : "unchanged:",
+	       cfg->host.path, o->dry_run ? ":" : "");
 }
 
 static struct json_object *report_json(const struct opts *o, const char *path, const struct conf_file *h,
-				       bool places_cap, const struct display_fn *fns, size_t n, bool changed)
+				       bool places_cap, const struct display_fn *fns, size_t n, const char *hotplug,
+				       bool changed)
 {
 	struct json_object *j = json_object_new_object(), *q = json_object_new_object();
 	struct json_object *fa = json_object_new_array();
@@ -178,6 +224,7 @@ static struct json_object *report_json(const struct opts *o, const char *path, c
 	json_object_object_add(q, "places_capability", json_object_new_boolean(places_cap));
 	json_object_object_add(j, "qemu", q);
 	json_object_object_add(j, "hotplug_global_ok", json_object_new_boolean(h->hotplug_global_ok));
+	json_object_object_add(j, "hotplug_global", json_object_new_string(hotplug));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *f = json_object_new_object();
 
@@ -194,6 +241,7 @@ static int refresh(const struct opts *o, const struct config *cfg, const char *r
 	_cleanup_free_ char *version = NULL, *text = NULL;
 	_cleanup_free_ struct display_fn *fns = NULL;
 	struct conf_file h = { 0 };
+	struct strbuf hotplug = { 0 };
 	struct err e = { { 0 } };
 	size_t n = 0;
 	bool places, changed;
@@ -207,7 +255,7 @@ static int refresh(const struct opts *o, const struct config *cfg, const char *r
 		if (r < 0)
 			err_set(&e, "cannot list PCI functions under the sysfs root: %s", strerror(-r));
 	}
-	if (r == 0 && (r = build(cfg, sysfs, real, version, fns, n, places, &h)) == 0)
+	if (r == 0 && (r = build(cfg, sysfs, real, version, fns, n, places, &h, &hotplug)) == 0)
 		r = hostfile_format(&h, &text);
 	if (r == 0) {
 		changed = !file_holds(cfg->host.path, text, strlen(text));
@@ -215,14 +263,15 @@ static int refresh(const struct opts *o, const struct config *cfg, const char *r
 			r = hostfile_write_atomic(cfg->host.path, text, &e);
 	}
 	if (r == 0 && o->json)
-		cli_print_json(report_json(o, cfg->host.path, &h, places, fns, n, changed));
+		cli_print_json(report_json(o, cfg->host.path, &h, places, fns, n, hotplug.s ? hotplug.s : "", changed));
 	else if (r == 0)
-		report_text(o, cfg->host.path, &h, places, fns, n, changed);
+		report_text(o, cfg, &h, places, fns, n, hotplug.s ? hotplug.s : "", changed);
 	if (r == 0 && o->dry_run && !o->json)
 		fputs(text, stdout);
 	if (r < 0)
-		fprintf(stderr, "qemu-p2p refresh: %s\n", e.msg[0] ? e.msg : strerror(-r));
+		cli_error("%s", e.msg[0] ? e.msg : strerror(-r));
 	conf_file_free(&h);
+	sb_free(&hotplug);
 	return r < 0 ? 1 : 0;
 }
 
@@ -256,19 +305,19 @@ int cmd_refresh(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage("refresh", "unexpected argument '%s'", argv[optind]);
 	if (geteuid() != 0 && !o.dry_run) {
-		fprintf(stderr, "qemu-p2p refresh: run as root: GPUs' capability lists and %s need it\n",
-			"the host file");
+		cli_error("run as root: the GPUs' capability lists and the host file need it; --dry-run shows what "
+			  "it would write");
 		return 1;
 	}
-	config_load(cli_config_path(o.config), &cfg);
-	if (cli_open_root(o.sysfs, SYSFS_DEFAULT_ROOT, &sysfs) < 0) {
+	if (cli_config_load(o.config, &cfg) < 0 || cli_config_usable(&cfg) < 0 ||
+	    cli_open_root(o.sysfs, SYSFS_DEFAULT_ROOT, &sysfs) < 0) {
 		config_free(&cfg);
 		return 1;
 	}
 	if (o.qemu)
 		real = strdup(o.qemu);
 	else if (cli_real_qemu(&cfg, o.arch, &real, &e) < 0)
-		fprintf(stderr, "qemu-p2p refresh: %s\n", e.msg);
+		cli_error("%s", e.msg);
 	r = real ? refresh(&o, &cfg, real, sysfs) : 1;
 	config_free(&cfg);
 	return r;

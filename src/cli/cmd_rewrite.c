@@ -92,8 +92,7 @@ static int run(const struct opts *o, int argc, char **argv)
 	const char *arch = resolve_arch_from_name(argv[0]);
 	int r;
 
-	config_load(cli_config_path(o->config), &cfg);
-	if (cli_open_root(o->sysfs, SYSFS_DEFAULT_ROOT, &sysfs) < 0) {
+	if (cli_config_load(o->config, &cfg) < 0 || cli_open_root(o->sysfs, SYSFS_DEFAULT_ROOT, &sysfs) < 0) {
 		config_free(&cfg);
 		return 1;
 	}
@@ -102,7 +101,7 @@ static int run(const struct opts *o, int argc, char **argv)
 	if (o->qemu)
 		real = strdup(o->qemu);
 	else if (cli_real_qemu(&cfg, arch ? arch : RESOLVE_DEFAULT_ARCH, &real, &e) < 0)
-		fprintf(stderr, "qemu-p2p rewrite: %s\n", e.msg);
+		cli_error("%s", e.msg);
 	struct rewrite_env env = {
 		.sysfs = sysfs, .proc = proc, .fds = o->fds, .n_fds = o->n_fds, .real_binary = real ? real : ""
 	};

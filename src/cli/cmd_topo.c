@@ -149,16 +149,16 @@ static struct json_object *to_json(const struct hostplan *p)
 	return j;
 }
 
-static int show(int sysfs, bool json)
+static int show(const struct cli_view *v)
 {
 	struct hostplan p;
-	int r = hostplan_read(sysfs, &p);
+	int r = hostplan_read(v->sysfs, &p);
 
 	if (r < 0) {
-		fprintf(stderr, "qemu-p2p topo: cannot list PCI functions under the sysfs root: %s\n", strerror(-r));
+		cli_error("%s: cannot list the PCI functions (bus/pci/devices): %s", v->path, strerror(-r));
 		return 1;
 	}
-	if (json)
+	if (v->json)
 		cli_print_json(to_json(&p));
 	else
 		print_text(&p);
@@ -172,7 +172,7 @@ int cmd_topo(int argc, char **argv)
 	int r = cli_view_open(argc, argv, "topo", help, &v);
 
 	if (r < 0) {
-		r = show(v.sysfs, v.json);
+		r = show(&v);
 		close(v.sysfs);
 	}
 	return r;

@@ -1,6 +1,6 @@
 /* qemu-p2p vms: running QEMU processes, each passed-through GPU and the
- * clique it got; warns where the guest driver will ignore cliques or where
- * GPUs of one group did not get one id. */
+ * clique it got, judged once per VM against the plan the wrapper uses
+ * (vmaudit.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +13,21 @@
 #include "qmp.h"
 #include "strbuf.h"
 #include "sysfs.h"
+#include "verdict.h"
+#include "vmaudit.h"
 #include "vmscan.h"
+#include "resolve.h"
 
 static void help(void)
 {
 	printf("Usage: qemu-p2p vms [OPTIONS]\n\n"
 	       "List running QEMU processes (from /proc) with each passed-through GPU, its\n"
-	       "address and the clique it got. Warns when a VM hides KVM from the guest\n"
-	       "(-cpu ...,kvm=off, libvirt's <hidden state='on'/>: the NVIDIA driver then\n"
-	       "ignores cliques) and when GPUs of one planned group got different or no ids.\n"
-	       "Exit status: 0, or 1 when there is a warning.\n\n"
+	       "address, its group in the plan the wrapper uses and the clique it got. Judges\n"
+	       "each VM once: KVM hidden from the guest (the NVIDIA driver then ignores\n"
+	       "cliques), GPUs from several groups (P2P only within each), GPUs in no group,\n"
+	       "one group with several ids, GPUs without a clique; each with the fix for\n"
+	       "libvirt, Nova or Proxmox, whichever started the VM.\n"
+	       "Exit status: 0, or 1 when there is a warning or the configuration is rejected.\n\n"
 	       "Options:\n"
 	       "  -c, --config FILE  operator configuration (default /etc/qemu-p2p.conf)\n"
 	       "      --sysfs DIR    sysfs root (default /sys)\n"
@@ -37,7 +42,9 @@ static void help(void)
 /* What vms says of one VM, gathered before it is printed as text or JSON. */
 struct report {
 	const struct vm *v;
-	struct strbuf warn;
+	const struct hostplan *hp;
+	struct vm_finding *findings;
+	size_t n_findings;
 	bool asked;            /* --qmp */
 	struct live_dev *live; /* when asked and answered */
 	size_t n_live;
@@ -47,19 +54,27 @@ struct report {
 
 /* The live devices from QMP: a GPU there without a clique, while the
  * command line gave cliques, was re-attached without one. */
-static void ask_qmp(struct report *r)
+static int ask_qmp(struct report *r)
 {
+	struct strbuf b = { 0 };
+	struct pci_addr gpus[64];
+	size_t n = 0;
 	bool cmdline_cliques = false;
 
 	r->asked = true;
 	r->answered = qmp_vfio_devices(r->v, &r->live, &r->n_live, r->err, sizeof(r->err)) == 0;
 	for (size_t i = 0; i < r->v->args.n_devs; i++)
 		cmdline_cliques |= r->v->args.devs[i].clique >= 0;
-	for (size_t i = 0; cmdline_cliques && i < r->n_live; i++)
-		if (!r->live[i].on_command_line && r->live[i].clique < 0)
-			sb_addf(&r->warn,
-				"%s%s (%s) was attached after start (QMP) without a clique: set hotplug = global",
-				r->warn.len ? "; " : "", r->live[i].id, r->live[i].host);
+	for (size_t i = 0; cmdline_cliques && i < r->n_live && n < ARRAY_SIZE(gpus); i++) {
+		if (r->live[i].on_command_line || r->live[i].clique >= 0)
+			continue;
+		sb_addf(&b, "%s%s (%s)", b.len ? ", " : "", r->live[i].id, r->live[i].host);
+		n += pci_addr_parse_qemu(r->live[i].host, &gpus[n]) == 0;
+	}
+	if (!b.len)
+		return 0;
+	sb_addf(&b, ": attached after start (QMP) without a clique");
+	return vm_findings_add(r->v, &r->findings, &r->n_findings, VM_HOTPLUGGED, sb_take(&b), gpus, n);
 }
 
 static void print_live(const struct report *r)
@@ -86,19 +101,25 @@ static void print_vm(const struct report *r)
 	printf("pid %ld  %s\n", v->pid, vm_title(v, title, sizeof(title)));
 	for (size_t i = 0; i < v->args.n_devs; i++) {
 		const struct vfio_dev *dv = &v->args.devs[i];
-		char clq[16];
+		int gi = v->addr_known[i] ? hostplan_find(r->hp, &v->addr[i]) : -1;
+		char clq[16], grp[16];
 
 		snprintf(clq, sizeof(clq), "%d", dv->clique);
-		printf("  %-14s %-13s clique %s\n", dv->id ? dv->id : "(no id)",
+		snprintf(grp, sizeof(grp), "%d", gi >= 0 ? r->hp->labels[gi] : -1);
+		printf("  %-14s %-13s clique %-7s group %s\n", dv->id ? dv->id : "(no id)",
 		       v->addr_known[i] ? pci_addr_format(&v->addr[i], a) : dv->source_value,
 		       dv->clique >= 0    ? clq
 		       : dv->clique == -1 ? "none"
-					  : "invalid");
+					  : "invalid",
+		       gi < 0                  ? "- (not a GPU of this host)"
+		       : r->hp->labels[gi] < 0 ? "none"
+					       : grp);
 	}
 	if (!v->args.n_devs)
 		printf("  no vfio-pci device\n");
-	if (r->warn.len)
-		printf("  WARN: %s\n", r->warn.s);
+	for (size_t i = 0; i < r->n_findings; i++)
+		printf("  WARN %s: %s\n       -> %s\n", vm_issue_name(r->findings[i].kind), r->findings[i].text,
+		       r->findings[i].fix);
 	if (r->asked)
 		print_live(r);
 }
@@ -120,12 +141,21 @@ static struct json_object *live_json(const struct report *r)
 	return arr;
 }
 
+/* The device's group in the plan, or null (in none, or not a GPU). */
+static struct json_object *group_json(const struct hostplan *hp, const struct vm *v, size_t i)
+{
+	int gi = v->addr_known[i] ? hostplan_find(hp, &v->addr[i]) : -1;
+
+	return gi >= 0 && hp->labels[gi] >= 0 ? json_object_new_int(hp->labels[gi]) : NULL;
+}
+
 static struct json_object *vm_json(const struct report *r)
 {
 	const struct vm *v = r->v;
 	struct json_object *o = json_object_new_object(), *gpus = json_object_new_array();
-	char a[PCI_ADDR_STRLEN];
+	char a[PCI_ADDR_STRLEN], title[160];
 
+	vm_title(v, title, sizeof(title));
 	json_object_object_add(o, "pid", json_object_new_int64(v->pid));
 	json_object_object_add(o, "name", v->args.name ? json_object_new_string(v->args.name) : NULL);
 	json_object_object_add(o, "proxmox_vmid", v->vmid >= 0 ? json_object_new_int64(v->vmid) : NULL);
@@ -140,10 +170,11 @@ static struct json_object *vm_json(const struct report *r)
 							: NULL);
 		json_object_object_add(g, "source", json_object_new_string(dv->source_value ? dv->source_value : ""));
 		json_object_object_add(g, "clique", dv->clique >= 0 ? json_object_new_int(dv->clique) : NULL);
+		json_object_object_add(g, "group", group_json(r->hp, v, i));
 		json_object_array_add(gpus, g);
 	}
 	json_object_object_add(o, "gpus", gpus);
-	json_object_object_add(o, "warnings", json_object_new_string(r->warn.s ? r->warn.s : ""));
+	json_object_object_add(o, "warnings", vm_findings_json(title, r->findings, r->n_findings));
 	if (r->asked) {
 		json_object_object_add(o, "qmp", r->answered ? live_json(r) : NULL);
 		json_object_object_add(o, "qmp_error", r->answered ? NULL : json_object_new_string(r->err));
@@ -151,11 +182,13 @@ static struct json_object *vm_json(const struct report *r)
 	return o;
 }
 
-static void print_all(const struct report *reports, size_t n, bool json)
+static void print_all(const struct report *reports, size_t n, const struct verdict *vd, bool json)
 {
 	struct json_object *j, *arr;
 
 	if (!json) {
+		if (vd->stop)
+			printf("WARN the wrapper adds no clique to VMs started now: %s\n", vd->stop);
 		if (!n)
 			printf("No running QEMU process.\n");
 		for (size_t i = 0; i < n; i++)
@@ -167,8 +200,26 @@ static void print_all(const struct report *reports, size_t n, bool json)
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(arr, vm_json(&reports[i]));
 	json_object_object_add(j, "version", json_object_new_int(1));
+	json_object_object_add(j, "verdict", verdict_json(vd));
 	json_object_object_add(j, "vms", arr);
 	cli_print_json(j);
+}
+
+static int judge(struct report *reports, struct vm *vms, size_t n, const struct verdict *vd, bool use_qmp)
+{
+	bool warned = vd->stop != NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct report *r = &reports[i];
+
+		*r = (struct report){ .v = &vms[i], .hp = &vd->hp };
+		if (vm_audit(&vms[i], &vd->hp, vd->cfg.valid, &r->findings, &r->n_findings) < 0)
+			return -ENOMEM;
+		if (use_qmp && ask_qmp(r) < 0)
+			return -ENOMEM;
+		warned |= r->n_findings > 0;
+	}
+	return warned;
 }
 
 int cmd_vms(int argc, char **argv)
@@ -184,12 +235,11 @@ int cmd_vms(int argc, char **argv)
 	};
 	const char *conf = NULL, *sysroot = NULL, *procroot = NULL;
 	_cleanup_close_ int sysfs = -1, proc = -1;
-	struct config cfg = { 0 };
-	struct hostplan hp;
+	struct verdict vd;
 	struct vm *vms = NULL;
 	size_t n = 0;
-	bool json = false, warned = false, use_qmp = false;
-	int c;
+	bool json = false, use_qmp = false;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "c:jh", longs, NULL)) != -1) {
 		switch (c) {
@@ -204,28 +254,26 @@ int cmd_vms(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage("vms", "unexpected argument '%s'", argv[optind]);
-	if (cli_open_root(sysroot, SYSFS_DEFAULT_ROOT, &sysfs) < 0 || cli_open_root(procroot, "/proc", &proc) < 0 ||
-	    hostplan_read(sysfs, &hp) < 0)
+	if (cli_open_root(sysroot, SYSFS_DEFAULT_ROOT, &sysfs) < 0 || cli_open_root(procroot, "/proc", &proc) < 0)
 		return 1;
-	config_load(cli_config_path(conf), &cfg);
-	hostplan_effective(&hp, &cfg);
+	if (verdict_load(&vd, &(struct verdict_in){ .config = conf,
+						    .sysfs = sysfs,
+						    .sysfs_path = cli_root_path(sysroot, SYSFS_DEFAULT_ROOT) }) < 0) {
+		verdict_free(&vd);
+		return 1;
+	}
 	vmscan(proc, &vms, &n);
 	struct report reports[n + 1];
 
+	memset(reports, 0, sizeof(reports));
+	r = judge(reports, vms, n, &vd, use_qmp);
+	if (r >= 0)
+		print_all(reports, n, &vd, json);
 	for (size_t i = 0; i < n; i++) {
-		reports[i] = (struct report){ .v = &vms[i] };
-		vm_audit(&vms[i], &hp, &reports[i].warn);
-		if (use_qmp)
-			ask_qmp(&reports[i]);
-		warned |= reports[i].warn.len > 0;
-	}
-	print_all(reports, n, json);
-	for (size_t i = 0; i < n; i++) {
-		sb_free(&reports[i].warn);
+		vm_findings_free(reports[i].findings, reports[i].n_findings);
 		free(reports[i].live);
 	}
 	vmscan_free(vms, n);
-	hostplan_free(&hp);
-	config_free(&cfg);
-	return warned ? 1 : 0;
+	verdict_free(&vd);
+	return r != 0 ? 1 : 0;
 }

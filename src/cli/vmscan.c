@@ -145,32 +145,3 @@ const char *vm_title(const struct vm *v, char *buf, size_t size)
 		snprintf(buf, size, "%s", name);
 	return buf;
 }
-
-void vm_audit(const struct vm *v, const struct hostplan *hp, struct strbuf *w)
-{
-	char a[PCI_ADDR_STRLEN];
-
-	if (v->kvm_hidden)
-		sb_addf(w,
-			"%s-cpu has kvm=off (libvirt <hidden state='on'/>, Proxmox hidden=1 or x-vga=1): "
-			"the guest driver ignores cliques",
-			w->len ? "; " : "");
-	for (size_t i = 0; i < v->args.n_devs; i++) {
-		int gi = v->addr_known[i] ? hostplan_find(hp, &v->addr[i]) : -1;
-
-		for (size_t k = i + 1; gi >= 0 && k < v->args.n_devs; k++) {
-			int gk = v->addr_known[k] ? hostplan_find(hp, &v->addr[k]) : -1;
-
-			if (gk < 0 || hp->labels[gi] < 0 || hp->labels[gi] != hp->labels[gk])
-				continue;
-			if (v->args.devs[i].clique < 0 || v->args.devs[k].clique < 0)
-				sb_addf(w, "%s%s and its group partner %s: %s", w->len ? "; " : "",
-					pci_addr_format(&v->addr[i], a), v->args.devs[k].source_value,
-					"no clique on one of them");
-			else if (v->args.devs[i].clique != v->args.devs[k].clique)
-				sb_addf(w, "%s%s and %s are one group but got cliques %d and %d", w->len ? "; " : "",
-					pci_addr_format(&v->addr[i], a), v->args.devs[k].source_value,
-					v->args.devs[i].clique, v->args.devs[k].clique);
-		}
-	}
-}

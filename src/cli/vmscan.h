@@ -1,15 +1,13 @@
 /* Running QEMU processes under a proc root: each one's argv as QEMU reads
- * it, with the address of every passed-through GPU, and what is wrong with
- * its cliques. For vms and doctor. */
+ * it, with the address of every passed-through GPU. For vms and doctor
+ * (vmaudit.h judges them). */
 #ifndef QP2P_VMSCAN_H
 #define QP2P_VMSCAN_H
 
 #include <stdbool.h>
 
 #include "argv.h"
-#include "hostplan.h"
 #include "pci.h"
-#include "strbuf.h"
 
 struct vm {
 	long pid;
@@ -28,9 +26,5 @@ void vmscan_free(struct vm *vms, size_t n);
 
 /* "NAME (Proxmox VM N)", "NAME" or "(no -name)", in buf. */
 const char *vm_title(const struct vm *v, char *buf, size_t size);
-
-/* Appends to w why the guest will not get P2P as planned: KVM hidden from
- * it, GPUs of one group in hp with different ids or none. */
-void vm_audit(const struct vm *v, const struct hostplan *hp, struct strbuf *w);
 
 #endif

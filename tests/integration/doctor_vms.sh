@@ -30,7 +30,8 @@ host c8-free-gpus "$TMP/good"
 conf 8.2.2 "$TMP/q82" "[cliques]
 mode = map
 [map]
-0 = 0000:43:00.0 0000:44:00.0"
+0 = 0000:43:00.0 0000:44:00.0
+1 = 0000:47:00.0 0000:48:00.0"
 doctor "$TMP/good"
 check "healthy host: exit 0" rc_is 0
 check "healthy: IOMMU on" has "PASS  iommu       IOMMU on: 4 IOMMU groups"
@@ -41,9 +42,13 @@ check "healthy: map addresses are GPUs" has "PASS  map         every [map] addre
 chmod 640 "$TMP/etc/qemu-p2p.conf"; doctor "$TMP/good"; chmod 644 "$TMP/etc/qemu-p2p.conf"
 check "a configuration the VMs cannot read: WARN" has "WARN  config      $TMP/etc/qemu-p2p.conf is not readable by the VMs (qemu user)"
 "$CLI" doctor --sysfs "$TMP/good" --proc "$TMP/proc" --json > "$TMP/j"
-check "--json: version first, status, checks" python3 -c '
+check "--json: version first, status, checks, the wrapper's verdict" python3 -c '
 import json,sys; d=json.load(open(sys.argv[1])); assert list(d)[0]=="version"
-sys.exit(not (d["status"]=="INFO" and all({"name","status","evidence","action"} <= set(c) for c in d["checks"])))' "$TMP/j"
+v=d["verdict"]; assert v["config"]=="valid" and v["grouping"]["groups"]==[["0000:43:00.0","0000:44:00.0"],["0000:47:00.0","0000:48:00.0"]] and v["adds_cliques"]
+sys.exit(not (d["status"]=="INFO" and all({"name","status","evidence","action","gpus"} <= set(c) for c in d["checks"])))' "$TMP/j"
+check "one line for the GPUs bound to vfio-pci (folded)" has "PASS  vfio        0000:43:00.0, 0000:44:00.0, 0000:47:00.0, 0000:48:00.0: bound to vfio-pci"
+doctor "$TMP/good" --verbose
+check "--verbose: one line per GPU" sh -c "[ \$(grep -c '^PASS  vfio' '$TMP/out') = 4 ]"
 
 # Failures and warnings, one fixture each.
 python3 "$MKHOST" /dev/stdin "$TMP/bad" <<'H'
@@ -63,10 +68,10 @@ printf 'BOOT_IMAGE=/vmlinuz root=/dev/sda1\n' > "$TMP/proc/cmdline"
 vm 4242 /usr/bin/qemu-system-x86_64 -name guest=vm1 -device '{"driver":"vfio-pci","host":"0000:04:00.0","id":"hostdev0"}'
 doctor "$TMP/bad"
 check "failing host: exit 2" rc_is 2
-check "QEMU 7.2 and MSI-X at 0xC8: FAIL" has "FAIL  qemu-caps   QEMU 7.2 puts the clique capability at 0xC8, but a capability of 0000:03:00.0 covers it"
-check "QEMU 7.2 and 0xC8 free: PASS" has "PASS  qemu-caps   QEMU 7.2: 0xC8 is free on 0000:04:00.0"
-check "a GPU of a running VM not on vfio-pci: FAIL" has "FAIL  vfio        0000:04:00.0 is passed to a running VM but bound to nvidia"
-check "another device in a GPU's IOMMU group: WARN" has "WARN  iommu-group IOMMU group 7 of 0000:03:00.0 also holds 0000:05:00.0 (ixgbe)"
+check "QEMU 7.2 and MSI-X at 0xC8: FAIL" has "FAIL  qemu-caps   0000:03:00.0: a capability covers 0xC8, where QEMU 7.2 puts the clique capability"
+check "QEMU 7.2 and 0xC8 free: PASS" has "PASS  qemu-caps   0000:04:00.0: 0xC8 is free for QEMU 7.2"
+check "a GPU of a running VM not on vfio-pci: FAIL" has "FAIL  vfio        0000:04:00.0: passed to a running VM but bound to nvidia"
+check "another device in a GPU's IOMMU group: WARN" has "WARN  iommu-group 0000:03:00.0: IOMMU group 7 also holds 0000:05:00.0 (ixgbe)"
 check "ACS P2P request redirect between grouped GPUs: WARN" has "WARN  acs         ACS P2P redirect or egress control between GPUs of a group: 0000:02:00.0 ctrl bits 0x04"
 check "ACS: the setpci command" has "setpci -s ADDRESS ECAP_ACS+6.w=0000:002c"
 check "BAR1 of 256 MiB: WARN" has "WARN  bar1        0000:03:00.0: BAR1 is 256 MiB, which looks capped"
@@ -85,7 +90,7 @@ doctor "$TMP/noiommu" --qemu "$TMP/q82"
 check "no IOMMU groups on Intel without intel_iommu=on: FAIL with the fix" has "add intel_iommu=on iommu=pt to the kernel command line"
 check "an invalid configuration: FAIL" has "FAIL  config"
 check "facts stale: WARN" has "WARN  facts       host facts missing or stale for $TMP/q82"
-check "a GPU not bound and in no VM: INFO (libvirt binds it)" has "INFO  vfio        0000:01:00.0 bound to no driver"
+check "a GPU not bound and in no VM: INFO (libvirt binds it)" has "INFO  vfio        0000:01:00.0: bound to no driver"
 printf 'vendor_id\t: AuthenticAMD\n' > "$TMP/proc/cpuinfo"
 doctor "$TMP/noiommu" --qemu "$TMP/q82"
 check "no IOMMU groups on AMD: says to enable AMD-Vi" has "enable IOMMU (AMD-Vi) in firmware"
@@ -94,6 +99,10 @@ root 0000:00 vendor=8086 numa=0
 H
 doctor "$TMP/empty" --qemu "$TMP/q82"
 check "no NVIDIA GPU: WARN" has "WARN  gpus        no NVIDIA GPU"
+conf 7.2.0 "$TMP/q72" "[cliques]
+mode = map
+[map]
+0 = 0000:03:00.0 0000:04:00.0"
 setpriv --reuid nobody --regid nogroup --clear-groups "$CLI" doctor --sysfs "$TMP/bad" --proc "$TMP/proc" > "$TMP/out" 2>&1
 chmod -R go+rX "$TMP"
 setpriv --reuid nobody --regid nogroup --clear-groups "$CLI" doctor --sysfs "$TMP/bad" --proc "$TMP/proc" --qemu "$TMP/q72" > "$TMP/out" 2>&1
@@ -115,11 +124,16 @@ vm 300 /usr/bin/qemu-system-x86_64 -name guest=split -cpu host,kvm=off -device '
 vm 400 /usr/bin/qemu-system-x86_64 -name guest=none -device '{"driver":"vfio-pci","host":"0000:43:00.0","id":"a"}' -device '{"driver":"vfio-pci","host":"0000:44:00.0","id":"b","x-nv-gpudirect-clique":0}'
 "$CLI" vms --sysfs "$TMP/good" --proc "$TMP/proc" --json > "$TMP/out"; echo $? > "$TMP/rc"
 check "vms: kvm=off, split and missing cliques: exit 1" rc_is 1
-check "vms --json: kvm=off, different ids, no id" python3 -c '
+check "vms --json: kvm=off, several ids, no clique: warnings as objects" python3 -c '
 import json,sys; d=json.load(open(sys.argv[1])); v={x["name"]: x for x in d["vms"]}
-assert d["version"]==1 and v["good"]["warnings"]=="" and v["good"]["gpus"][1]["clique"]==0
-assert v["split"]["kvm_hidden"] and "kvm=off" in v["split"]["warnings"] and "got cliques 0 and 1" in v["split"]["warnings"]
-sys.exit(not ("no clique on one of them" in v["none"]["warnings"] and v["none"]["gpus"][0]["clique"] is None))' "$TMP/out"
+assert d["version"]==1 and v["good"]["warnings"]==[] and v["good"]["gpus"][1]["clique"]==0 and v["good"]["gpus"][1]["group"]==0
+k={w["kind"]: w for w in v["split"]["warnings"]}
+assert v["split"]["kvm_hidden"] and set(k)=={"kvm_hidden","several_ids"}, k
+assert "kvm=off" in k["kvm_hidden"]["text"] and "virsh destroy split && virsh start split" in k["kvm_hidden"]["fix"]
+assert k["several_ids"]["gpus"]==["0000:43:00.0","0000:44:00.0"] and "0000:43:00.0 clique 0, 0000:44:00.0 clique 1" in k["several_ids"]["text"]
+assert all(set(w)=={"vm","kind","gpus","text","fix"} and w["vm"]=="split" for w in v["split"]["warnings"])
+n=v["none"]["warnings"]
+sys.exit(not (len(n)==1 and n[0]["kind"]=="no_clique" and n[0]["gpus"]==["0000:43:00.0"] and v["none"]["gpus"][0]["clique"] is None))' "$TMP/out"
 
 # A Proxmox VM in /proc, its argv from Proxmox's own test output (`qm
 # showcmd`: /usr/bin/kvm, -id 8006, -daemonize): started without the
@@ -141,10 +155,11 @@ mapfile -t pve < <(python3 -c 'import shlex,sys; print("\n".join(shlex.split(ope
 vm 8100 "${pve[@]}"
 "$CLI" vms --sysfs "$TMP/pve" --proc "$TMP/proc" > "$TMP/out"; echo $? > "$TMP/rc"
 check "vms: a Proxmox VM shows its VMID" has "pid 8100  vm8006 (Proxmox VM 8006)"
-check "vms: its GPUs without cliques (started without the wrapper): a warning, exit 1" \
-	sh -c "grep -q 'WARN: 0000:d0:13.0 and its group partner 0000:d0:17.0: no clique on one of them' '$TMP/out' && [ \$(cat '$TMP/rc') = 1 ]"
+check "vms: its GPUs without cliques (started without the wrapper): one warning, exit 1" \
+	sh -c "grep -q 'WARN no_clique: group 0: 0000:d0:13.0, 0000:d0:17.0, 0000:d0:15.2: no clique' '$TMP/out' && [ \$(cat '$TMP/rc') = 1 ]"
+check "vms: the fix is Proxmox's, with the VMID" has "-> qm stop 8006 && qm start 8006"
 doctor "$TMP/pve" --qemu "$TMP/q82"
-check "doctor: audits the Proxmox VM" has "WARN  vms         pid 8100 vm8006 (Proxmox VM 8006): 0000:d0:13.0 and its group partner"
+check "doctor: audits the Proxmox VM, one line" has "WARN  vms         pid 8100 vm8006 (Proxmox VM 8006): no_clique: group 0: 0000:d0:13.0, 0000:d0:17.0, 0000:d0:15.2: no clique"
 mapfile -d '' -t rewritten < <(QEMU_P2P_SYSFS=$TMP/pve "$CLI" rewrite -0 --qemu "$TMP/q82" -- "${pve[@]}")
 rm -rf "$TMP/proc/8100"
 vm 8101 "${rewritten[@]}"
@@ -152,7 +167,7 @@ vm 8101 "${rewritten[@]}"
 check "vms --json: the same VM started through the wrapper: clique 0 on its three GPUs, no warning" python3 -c '
 import json,sys; v=json.load(open(sys.argv[1]))["vms"][0]
 c={g["address"]: g["clique"] for g in v["gpus"]}
-sys.exit(not (v["proxmox_vmid"]==8006 and v["warnings"]=="" and [c["0000:d0:13.0"], c["0000:d0:15.2"], c["0000:d0:17.0"]]==[0,0,0] and c["0000:d0:15.1"] is None))' "$TMP/out"
+sys.exit(not (v["proxmox_vmid"]==8006 and v["warnings"]==[] and [c["0000:d0:13.0"], c["0000:d0:15.2"], c["0000:d0:17.0"]]==[0,0,0] and c["0000:d0:15.1"] is None))' "$TMP/out"
 doctor "$TMP/pve" --qemu "$TMP/q82"
 check "doctor: the VM started through the wrapper needs nothing" has "INFO  vms         1 running VM with vfio-pci devices"
 check "doctor: and no vms warning" sh -c "! grep -q 'WARN  vms' '$TMP/out'"

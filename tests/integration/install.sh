@@ -37,7 +37,7 @@ json_is() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exi
 R=$TMP/root
 newroot "$R"
 "$CLI" status --root "$R" --json > "$TMP/s0"
-check "status before install: mode none, wrapper not installed" json_is "$TMP/s0" 'd["mode"]=="none" and not d["wrapper_installed"]'
+check "status before install: mode none, wrapper not installed" json_is "$TMP/s0" 'd["install_mode"]=="none" and not d["wrapper_installed"]'
 inst --dry-run > "$TMP/dry"
 check "--dry-run changes nothing" sh -c "[ ! -e '$R/usr/local/bin/qemu-system-x86_64' ] && grep -q 'would change' '$TMP/dry'"
 inst --json > "$TMP/j1" 2> "$TMP/e1"
@@ -60,7 +60,7 @@ cp "$AA" "$TMP/aa.good"; echo '  /bogus rwxq,' >> "$AA"
 check "AppArmor: the parser check can fail (a bogus line is refused)" sh -c "! apparmor_parser -Q -T -K -I '$R/etc/apparmor.d' -I /etc/apparmor.d '$TMP/profile' 2>/dev/null"
 cp "$TMP/aa.good" "$AA"
 "$CLI" status --root "$R" --json > "$TMP/s1"
-check "status after install: shadow, installed, -version through it" json_is "$TMP/s1" 'd["mode"]=="shadow" and d["wrapper_installed"] and d["config_valid"]'
+check "status after install: shadow, installed, -version through it" json_is "$TMP/s1" 'd["install_mode"]=="shadow" and d["wrapper_installed"] and d["verdict"]["config"]=="valid"'
 
 # A domain defined while the wrapper was installed.
 printf '<domain type="qemu"><name>dom1</name><devices><emulator>/usr/local/bin/qemu-system-x86_64</emulator></devices></domain>\n' \

@@ -23,6 +23,7 @@ check "p2pbench: every --help option is in p2pbench(1)${missing:+ (missing:$miss
 GUEST=$QP2P_BUILD/src/guest/qemu-p2p-guest
 for c in $("$GUEST" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } /^$/ { on = 0 }'); do
 	missing=""
+	[ "$c" = help ] && continue # the top-level usage, whose options the SYNOPSIS names
 	for o in $("$GUEST" "$c" --help | grep -E '^ +-' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
 		case $o in --help) continue ;; esac
 		grep -qF -- "*$o*" "$QP2P_SRC/man/qemu-p2p-guest.1.scd" || missing="$missing $o"

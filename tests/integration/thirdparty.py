@@ -44,6 +44,11 @@ def sources():
             yield dict(file=f, generator=gen, repo=repo, path=path, commit=commit, what=what.strip())
 
 
+def conf_env(work):
+    """The environment naming work's operator file, which may not exist yet."""
+    return dict(os.environ, QEMU_P2P_CONFIG=os.path.join(work, "etc/qemu-p2p.conf"))
+
+
 def read_argv(path):
     """The file as the generator wrote it: one shell command line."""
     return shlex.split(open(path).read().replace("\\\n", " "))
@@ -286,8 +291,9 @@ def main():
             os.makedirs(os.path.join(work, "etc/qemu-p2p.d"))
             write_host(funcs, os.path.join(work, "sys"))
             gpus = [a for a in funcs if is_gpu(a)]
-            r = subprocess.run([CLI, "refresh", "--config", os.path.join(work, "etc/qemu-p2p.conf"), "--sysfs",
-                                os.path.join(work, "sys"), "--qemu", QEMU], capture_output=True, text=True)
+            # The operator file comes later: no --config (which must exist).
+            r = subprocess.run([CLI, "refresh", "--sysfs", os.path.join(work, "sys"), "--qemu", QEMU],
+                               capture_output=True, text=True, env=conf_env(work))
             if r.returncode:
                 print(f"Bail out! {name}: qemu-p2p refresh exited {r.returncode}: {r.stderr.strip()}")
                 sys.exit(1)
@@ -317,8 +323,8 @@ def proxmox_set(tmp):
     os.makedirs(os.path.join(work, "etc/qemu-p2p.d"))
     funcs = fixture_functions(argv)
     write_host(funcs, os.path.join(work, "sys"))
-    subprocess.run([CLI, "refresh", "--config", os.path.join(work, "etc/qemu-p2p.conf"), "--sysfs",
-                    os.path.join(work, "sys"), "--qemu", QEMU], capture_output=True, check=True)
+    subprocess.run([CLI, "refresh", "--sysfs", os.path.join(work, "sys"), "--qemu", QEMU], capture_output=True,
+                   check=True, env=conf_env(work))
     want, out, log = check_case(f"{name} + args: -set", argv, work, {a: 0 for a in funcs if is_gpu(a)}, "one group")
     hostpci4 = next(i for i, o in vfio_devices(argv) if o.get("id") == "hostpci4")
     tap(out[hostpci4] == argv[hostpci4] and sorted(want.values()) == [9, 9],
