@@ -1,7 +1,8 @@
 /* p2pbench: inside a VM, prove that GPU P2P works: peer access and its
  * attributes, bandwidth and latency with P2P off and on, and that data
  * written over P2P really arrives. Exit 0 when every pair that reports
- * peer access passes correctness, 1 otherwise, 2 without driver or GPU. */
+ * peer access (and each GPU alone, the control) passes correctness, 1
+ * otherwise, 2 without driver or GPU. */
 #include <getopt.h>
 #include <json.h>
 #include <math.h>
@@ -30,8 +31,9 @@ static void help(void)
 	       "  -j, --json           print one JSON object\n"
 	       "  -h, --help           show this help\n"
 	       "  -V, --version        show the version\n"
-	       "Exit status: 0 all pairs with peer access pass, 1 a pair fails, 2 no driver or GPU,\n"
-	       "64 usage error. With --json, errors too end in one JSON object.\n");
+	       "Exit status: 0 every pair with peer access and every GPU alone passes, 1 one\n"
+	       "fails, 2 no driver or GPU, 64 usage error. With --json, errors too end in one\n"
+	       "JSON object.\n");
 }
 
 static int parse_devices(const char *s, int *idx, int *n)
@@ -177,6 +179,14 @@ static const char *cuda_version_text(int v, char *buf, size_t size)
 	return buf;
 }
 
+static bool controls_pass(const struct bench *b)
+{
+	for (int i = 0; i < b->n; i++)
+		if (b->ok[i][i].copy != V_PASS || b->ok[i][i].kernel != V_PASS)
+			return false;
+	return true;
+}
+
 static void report_text(const struct bench *b, bool pass)
 {
 	static const char *const metric[] = { "unidirectional bandwidth (GB/s)", "bidirectional bandwidth (GB/s)",
@@ -231,8 +241,16 @@ static void report_text(const struct bench *b, bool pass)
 				printf("  GPU%d -> GPU%d: %s copy %s, kernel %s\n", w, o,
 				       b->can[w][o] ? "peer access," : "no peer access:",
 				       proof_verdict_name(b->ok[w][o].copy), proof_verdict_name(b->ok[w][o].kernel));
-	printf("\n%s\n", pass ? "PASS: every pair with peer access wrote where it should"
-			      : "FAIL: a pair with peer access lost data written over P2P");
+	for (int i = 0; i < b->n; i++)
+		printf("  GPU%d alone (the control): copy %s, kernel %s\n", i, proof_verdict_name(b->ok[i][i].copy),
+		       proof_verdict_name(b->ok[i][i].kernel));
+	if (!controls_pass(b))
+		printf("\nFAIL: the proof fails on one GPU alone: its result says nothing of P2P\n");
+	else if (b->n == 1)
+		printf("\nPASS: the proof works on this GPU; one GPU, no pair to test\n");
+	else
+		printf("\n%s\n", pass ? "PASS: every pair with peer access wrote where it should"
+				      : "FAIL: a pair with peer access lost data written over P2P");
 }
 
 static struct json_object *jmatrix(const struct bench *b, const double m[MAX_GPUS][MAX_GPUS])
@@ -252,7 +270,7 @@ static struct json_object *jmatrix(const struct bench *b, const double m[MAX_GPU
 static void report_json(const struct bench *b, bool pass)
 {
 	struct json_object *j = json_object_new_object(), *gpus = json_object_new_array(),
-			   *pairs = json_object_new_array(), *driver;
+			   *pairs = json_object_new_array(), *controls = json_object_new_array(), *driver;
 	char v[16];
 	static const char *const names[] = { "unidirectional_gbps", "bidirectional_gbps", "latency_us" };
 	const double(*m[3][2])[MAX_GPUS] = { { b->uni[OFF], b->uni[ON] },
@@ -309,6 +327,15 @@ static void report_json(const struct bench *b, bool pass)
 			json_object_array_add(pairs, p);
 		}
 	json_object_object_add(j, "pairs", pairs);
+	for (int i = 0; i < b->n; i++) {
+		struct json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "gpu", json_object_new_int(i));
+		json_object_object_add(c, "copy", json_object_new_string(proof_verdict_name(b->ok[i][i].copy)));
+		json_object_object_add(c, "kernel", json_object_new_string(proof_verdict_name(b->ok[i][i].kernel)));
+		json_object_array_add(controls, c);
+	}
+	json_object_object_add(j, "controls", controls);
 	json_object_object_add(j, "verdict", json_object_new_string(pass ? "PASS" : "FAIL"));
 	print_json(j);
 }
@@ -317,7 +344,7 @@ static bool all_pass(const struct bench *b)
 {
 	for (int w = 0; w < b->n; w++)
 		for (int o = 0; o < b->n; o++)
-			if (w != o && b->can[w][o] && (b->ok[w][o].copy != V_PASS || b->ok[w][o].kernel != V_PASS))
+			if ((w == o || b->can[w][o]) && (b->ok[w][o].copy != V_PASS || b->ok[w][o].kernel != V_PASS))
 				return false;
 	return true;
 }

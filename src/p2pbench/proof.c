@@ -174,13 +174,15 @@ int proof_pair(struct cuda *cu, const struct proof_gpu *w, const struct proof_gp
 	*out = (struct proof_result){ V_NOT_RUN, V_NOT_RUN };
 	if (words > o->size / 4)
 		words = o->size / 4;
-	if (proof_peer(cu, w, o, true) < 0 || proof_peer(cu, o, w, true) < 0)
+	if (w != o && (proof_peer(cu, w, o, true) < 0 || proof_peer(cu, o, w, true) < 0))
 		return -1;
 	r = copy_test(cu, w, o, seed, host, words, &out->copy);
 	if (r == 0)
 		r = kernel_test(cu, w, o, ~seed, host, words, &out->kernel);
-	proof_peer(cu, w, o, false);
-	proof_peer(cu, o, w, false);
+	if (w != o) {
+		proof_peer(cu, w, o, false);
+		proof_peer(cu, o, w, false);
+	}
 	return r;
 }
 

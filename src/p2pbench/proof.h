@@ -51,7 +51,8 @@ int proof_peer(struct cuda *cu, const struct proof_gpu *from, const struct proof
 
 /* Writer w to owner o, bytes of each buffer (at most the smaller size;
  * host holds bytes): enables peer access both ways, copies, stores, reads
- * back, disables it. -1 on a failed call (cu->error). */
+ * back, disables it. -1 on a failed call (cu->error). With w == o, the
+ * same steps inside one GPU: the control that the proof itself works. */
 int proof_pair(struct cuda *cu, const struct proof_gpu *w, const struct proof_gpu *o, size_t bytes, uint32_t *host,
 	       struct proof_result *out);
 

@@ -22,6 +22,7 @@ check "verdict PASS" has "PASS: every pair with peer access wrote where it shoul
 run FAKECUDA_DEVICES=2 FAKECUDA_MIRROR=1
 check "writes landing in a private mirror: exit 1" rc_is 1
 check "... each pair named as FAIL" has "GPU0 -> GPU1: peer access, copy FAIL, kernel FAIL"
+check "... while each GPU alone passes (the mirror is only a peer's)" has "GPU1 alone (the control): copy PASS, kernel PASS"
 check "... verdict FAIL" has "FAIL: a pair with peer access lost data written over P2P"
 
 run FAKECUDA_DEVICES=2 FAKECUDA_NO_PEER=1
@@ -33,6 +34,9 @@ check "--json: one object, matrices 2x2, verdicts per pair" json 'd["version"]==
 
 run FAKECUDA_DEVICES=1
 check "one GPU: local copies only, exit 0" sh -c "grep -q '^Summary (local copies)' '$TMP/out' && [ \$(cat '$TMP/rc') = 0 ]"
+check "one GPU: the proof still runs on it alone (the control), PASS" sh -c "grep -q 'GPU0 alone (the control): copy PASS, kernel PASS' '$TMP/out' && grep -q '^PASS: the proof works on this GPU; one GPU' '$TMP/out'"
+run FAKECUDA_DEVICES=2 FAKECUDA_BAD_KERNEL=1
+check "a kernel the driver runs wrongly: the control fails, exit 1, said to be no P2P verdict" sh -c "[ \$(cat '$TMP/rc') = 1 ] && grep -q 'GPU1 alone (the control): copy PASS, kernel FAIL' '$TMP/out' && grep -q '^FAIL: the proof fails on one GPU alone' '$TMP/out'"
 run FAKECUDA_DEVICES=0
 check "no GPU: exit 2 and a clear message" sh -c "[ \$(cat '$TMP/rc') = 2 ] && grep -q 'p2pbench: cuInit: no CUDA-capable device' '$TMP/err'"
 run FAKECUDA_FAIL_ALLOC=1

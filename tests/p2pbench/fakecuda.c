@@ -13,6 +13,8 @@
  *                           copy, not in the owner's memory (the GeForce
  *                           report): reads by the owner see nothing
  *   FAKECUDA_HANG=1         a copy over P2P never returns (a hung data path)
+ *   FAKECUDA_BAD_KERNEL=1   the kernel stores a wrong pattern (a kernel the
+ *                           driver runs wrongly), on one GPU alone too
  *   FAKECUDA_DRIVER_VERSION=N  what cuDriverGetVersion says (default 12040;
  *                           11080 when built with FAKECUDA_V1_ONLY); asking
  *                           cuGetProcAddress for a newer API fails, as
@@ -265,7 +267,7 @@ static CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, u
 		return E_INVALID;
 	to = (uint32_t *)target(dst, current);
 	for (uint32_t k = 0; k < n; k++)
-		to[k] = k ^ seed;
+		to[k] = k ^ seed ^ (uint32_t)env_int("FAKECUDA_BAD_KERNEL", 0);
 	advance((size_t)n * 4, true);
 	return OK;
 }
