@@ -160,15 +160,16 @@ EOF
 
 # The two programs from the sources they need, and the loop, into $1.
 compile() {
-	cflags="-std=c11 -O2 -D_GNU_SOURCE -DQEMU_P2P_VERSION=\"gpu-check\" -Isrc/shared -Isrc/lib -Isrc/cli -Isrc/p2pbench"
+	cflags="-std=c11 -O2 -D_GNU_SOURCE -Isrc/shared -Isrc/lib -Isrc/cli -Isrc/p2pbench"
+	version='-DQEMU_P2P_VERSION="gpu-check"'
 	jc=$(pkg-config --cflags json-c 2> /dev/null || echo -I/usr/include/json-c)
 	jl=$(pkg-config --libs json-c 2> /dev/null || echo -ljson-c)
 	mkdir -p "$1" || return 1
 	# shellcheck disable=SC2086
-	$CC $cflags $jc -o "$1/qemu-p2p-guest" src/guest/*.c src/cli/cliout.c src/lib/pci.c src/lib/sysfs.c \
+	$CC $cflags "$version" $jc -o "$1/qemu-p2p-guest" src/guest/*.c src/cli/cliout.c src/lib/pci.c src/lib/sysfs.c \
 		src/lib/hostscan.c src/lib/caps.c src/lib/topo.c src/lib/level.c src/shared/*.c \
 		src/p2pbench/cudaload.c src/p2pbench/proof.c $jl -ldl &&
-		$CC $cflags $jc -o "$1/p2pbench" src/p2pbench/*.c src/lib/pci.c src/shared/util.c $jl -ldl -lm &&
+		$CC $cflags "$version" $jc -o "$1/p2pbench" src/p2pbench/*.c src/lib/pci.c src/shared/util.c $jl -ldl -lm &&
 		write_loop "$1/cumemcpy.c" && $CC -std=c11 -O2 -D_GNU_SOURCE -o "$1/cumemcpy" "$1/cumemcpy.c" -ldl
 }
 
@@ -185,7 +186,10 @@ prepare() {
 	rm -rf "$dir" && mkdir -p "$dir/lib" || exit 2
 	compile "$dir" || { echo "gpu-check --prepare: the compile failed (json-c's headers: libjson-c-dev)" >&2; exit 2; }
 	lib=$(ldd "$dir/qemu-p2p-guest" | awk '/libjson-c/ { print $3 }')
-	[ -n "$lib" ] && cp -L "$lib" "$dir/lib/" || { echo "gpu-check --prepare: libjson-c not found" >&2; exit 2; }
+	if [ -z "$lib" ] || ! cp -L "$lib" "$dir/lib/"; then
+		echo "gpu-check --prepare: libjson-c not found" >&2
+		exit 2
+	fi
 	rm -f "$dir/cumemcpy.c"
 	echo "gpu-check: $dir ready ($(du -sh "$dir" | cut -f1)); on the GPU machine: tools/gpu-check.sh --bundle $dir"
 	exit 0
