@@ -277,9 +277,9 @@ static void broken(int sysfs, int root, const struct guest *g, const struct data
 		r->verdict = "fallback";
 		remove_topology(root, r);
 		update_conf(root, true, r);
-		snprintf(done, sizeof(done), "NCCL_P2P_DISABLE=1 %s %s, topology file %s",
+		snprintf(done, sizeof(done), "NCCL_P2P_DISABLE=1 %s %s, %s",
 			 !strcmp(r->nccl_conf.action, "failed") ? "NOT put in" : "in", r->nccl_conf.path,
-			 !strcmp(r->topology.action, "failed") ? "NOT removed" : "removed");
+			 !strcmp(r->topology.action, "failed") ? "the topology file NOT removed" : "no topology file");
 	} else {
 		r->verdict = "broken";
 		write_topology(sysfs, root, g, r);

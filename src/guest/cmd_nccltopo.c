@@ -123,8 +123,7 @@ static int parse(int argc, char **argv, struct opts *o)
 struct view {
 	struct nccl_release rel[MAX_RELEASES];
 	size_t n_rel;
-	bool given; /* --nccl-version */
-	bool ranges[2];
+	bool ranges[2]; /* [enum nccl_range]: shown */
 	enum nccl_cpu cpu;
 	char cpu_name[64];
 	size_t n_gpus;
@@ -134,8 +133,8 @@ static void read_view(const struct opts *o, int root, int proc, size_t n_gpus, s
 {
 	_cleanup_free_ char *cpuinfo = NULL;
 
-	*v = (struct view){ .n_gpus = n_gpus, .given = o->nccl_code != 0 };
-	if (v->given) {
+	*v = (struct view){ .n_gpus = n_gpus };
+	if (o->nccl_code) {
 		v->rel[0].code = o->nccl_code;
 		snprintf(v->rel[0].from, sizeof(v->rel[0].from), "--nccl-version");
 		v->n_rel = 1;
@@ -166,7 +165,7 @@ static void say_view(FILE *out, const struct view *v)
 
 	if (v->n_rel == 0)
 		fprintf(out, "NCCL: no release found (no libnccl.so.2.X.Y, no nccl.h; --nccl-version says it):\n"
-			     "both release ranges shown.\n");
+			     "both release ranges considered.\n");
 	for (size_t i = 0; i < v->n_rel; i++)
 		fprintf(out, "NCCL %s (%s)%s\n", nccl_code_text(v->rel[i].code, ver, sizeof(ver)), v->rel[i].from,
 			v->rel[i].code < NCCL_FILE_FROM ? ": older than 2.10.3, never reads the default file" : "");

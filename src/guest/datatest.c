@@ -47,7 +47,6 @@ static void send_all(int fd, const void *buf, size_t size)
 
 struct child {
 	struct cuda cu;
-	const struct guest *g;
 	int *dev;               /* CUDA device of each guest GPU */
 	struct proof_gpu *gpus; /* opened on first use */
 	uint32_t *host;
@@ -59,6 +58,9 @@ static int open_gpu(struct child *c, int i, double *ms)
 	double t = now_ms();
 	int r = c->gpus[i].ctx ? 0 : proof_open(&c->cu, c->dev[i], c->bytes, &c->gpus[i]);
 
+	/* Half-opened is not opened: the next pair with this GPU tries again. */
+	if (r < 0)
+		proof_close(&c->cu, &c->gpus[i]);
 	*ms += now_ms() - t;
 	return r;
 }
@@ -85,8 +87,7 @@ static void test_pair(struct child *c, struct dt_pair *p)
 
 static void run_child(int fd, const struct guest *g, size_t bytes)
 {
-	struct child c = { .g = g,
-			   .dev = calloc(g->n_gpus + 1, sizeof(int)),
+	struct child c = { .dev = calloc(g->n_gpus + 1, sizeof(int)),
 			   .gpus = calloc(g->n_gpus + 1, sizeof(struct proof_gpu)),
 			   .host = malloc(bytes),
 			   .bytes = bytes };

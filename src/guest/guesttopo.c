@@ -45,7 +45,7 @@ static int place_nics(const struct guest *g, const struct pci_addr *pairs, size_
 
 int guest_topo_build(int sysfs, const struct guest *g, const struct pci_addr *nic_with, size_t n, struct guest_topo *t)
 {
-	static char maps[MAX_NODES][128];
+	char maps[MAX_NODES][128];
 	const char *cpumaps[MAX_NODES];
 
 	*t = (struct guest_topo){ .gpus = calloc(g->n_gpus + 1, sizeof(*t->gpus)),
