@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "cudaload.h"
-#include "guestscan.h"
+#include "peers.h"
 #include "sysfs.h"
 
 static void help(void)
@@ -26,111 +25,33 @@ static void help(void)
 	       "  -h, --help       show this help\n");
 }
 
-struct pair {
-	int a, b;      /* guest GPU indexes */
-	bool expected; /* one clique */
-	bool granted;  /* the driver allows access both ways */
-	const char *verdict, *why;
-};
-
-/* The CUDA device of each guest GPU (-1: CUDA does not list it). */
-static int map_devices(const struct cuda *cu, const struct guest *g, int *dev, char *msg, size_t size)
-{
-	int count = 0;
-	CUresult r = cu->Init(0);
-
-	if (r == CUDA_SUCCESS)
-		r = cu->DeviceGetCount(&count);
-	if (r != CUDA_SUCCESS || count == 0) {
-		snprintf(msg, size, "%s", r != CUDA_SUCCESS ? cuda_error(cu, r) : "the driver sees no GPU");
-		return -1;
-	}
-	for (size_t i = 0; i < g->n_gpus; i++)
-		dev[i] = -1;
-	for (int d = 0; d < count; d++) {
-		char bus[32] = "";
-		struct pci_addr a;
-		CUdevice h;
-		int gi;
-
-		if (cu->DeviceGet(&h, d) == CUDA_SUCCESS &&
-		    cu->DeviceGetPCIBusId(bus, sizeof(bus), h) == CUDA_SUCCESS && pci_addr_parse_sysfs(bus, &a) == 0 &&
-		    (gi = guest_find(g->gpus, g->n_gpus, &a)) >= 0)
-			dev[gi] = h;
-	}
-	return 0;
-}
-
-static bool sees_hypervisor(int proc)
-{
-	_cleanup_free_ char *cpu = NULL;
-
-	return proc >= 0 && read_file_at(proc, "cpuinfo", 1 << 22, &cpu, NULL) == 0 && strstr(cpu, " hypervisor");
-}
-
-static void judge(struct pair *p, const struct guest *g, bool hypervisor)
-{
-	int ca = g->gpus[p->a].clique, cb = g->gpus[p->b].clique;
-
-	p->expected = ca >= 0 && ca == cb;
-	if (p->expected && p->granted) {
-		p->verdict = "granted";
-		p->why = "P2P, as the clique says";
-	} else if (p->expected) {
-		p->verdict = "LOST";
-		p->why =
-			hypervisor
-				? "one clique, but the driver refuses (its version or the GPU model does not honour cliques)"
-				: "one clique, but the guest sees no hypervisor (-cpu kvm=off, libvirt <hidden "
-				  "state='on'/>, Proxmox hidden=1): the driver ignores cliques";
-	} else if (p->granted) {
-		p->verdict = "granted";
-		p->why = "P2P without a common clique (NVLink, or a driver that needs none)";
-	} else {
-		p->verdict = "none expected";
-		p->why = ca < 0 || cb < 0 ? "a GPU without a clique" : "different cliques";
-	}
-}
-
-/* "0/1", "0/-": the two ids, '-' for none. */
-static const char *cliques_text(const struct guest *g, size_t i, size_t k, char *buf, size_t size)
-{
-	char x[12] = "-", y[12] = "-";
-
-	if (g->gpus[i].clique >= 0)
-		snprintf(x, sizeof(x), "%d", g->gpus[i].clique);
-	if (g->gpus[k].clique >= 0)
-		snprintf(y, sizeof(y), "%d", g->gpus[k].clique);
-	snprintf(buf, size, "%s/%s", x, y);
-	return buf;
-}
-
-static struct json_object *pair_json(const struct pair *p, const struct guest *g)
+static struct json_object *pair_json(const struct guest *g, size_t i, size_t k, bool granted,
+				     const struct peer_verdict *v)
 {
 	struct json_object *o = json_object_new_object();
 	char a[PCI_ADDR_STRLEN], b[PCI_ADDR_STRLEN];
-	int ca = g->gpus[p->a].clique, cb = g->gpus[p->b].clique;
+	int ca = g->gpus[i].clique, cb = g->gpus[k].clique;
 
-	json_object_object_add(o, "a", json_object_new_string(pci_addr_format(&g->gpus[p->a].fn->addr, a)));
-	json_object_object_add(o, "b", json_object_new_string(pci_addr_format(&g->gpus[p->b].fn->addr, b)));
+	json_object_object_add(o, "a", json_object_new_string(pci_addr_format(&g->gpus[i].fn->addr, a)));
+	json_object_object_add(o, "b", json_object_new_string(pci_addr_format(&g->gpus[k].fn->addr, b)));
 	json_object_object_add(o, "clique_a", ca >= 0 ? json_object_new_int(ca) : NULL);
 	json_object_object_add(o, "clique_b", cb >= 0 ? json_object_new_int(cb) : NULL);
-	json_object_object_add(o, "expected", json_object_new_boolean(p->expected));
-	json_object_object_add(o, "granted", json_object_new_boolean(p->granted));
-	json_object_object_add(o, "verdict", json_object_new_string(p->verdict));
-	json_object_object_add(o, "why", json_object_new_string(p->why));
+	json_object_object_add(o, "expected", json_object_new_boolean(v->expected));
+	json_object_object_add(o, "granted", json_object_new_boolean(granted));
+	json_object_object_add(o, "verdict", json_object_new_string(v->verdict));
+	json_object_object_add(o, "why", json_object_new_string(v->why));
 	return o;
 }
 
-static int check(const struct cuda *cu, const struct guest *g, int proc, bool json)
+static int check(struct cuda *cu, const struct guest *g, int proc, bool json)
 {
 	int dev[g->n_gpus + 1], lost = 0;
-	bool hypervisor = sees_hypervisor(proc);
+	bool hypervisor = peers_sees_hypervisor(proc);
 	struct json_object *arr = json_object_new_array();
 	char msg[256], a[PCI_ADDR_STRLEN], b[PCI_ADDR_STRLEN];
 
-	if (map_devices(cu, g, dev, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "qemu-p2p-guest check: %s\n", msg);
+	if (peers_map(cu, g, dev, msg, sizeof(msg)) < 0) {
+		cli_error("no usable NVIDIA driver: %s", msg);
 		json_object_put(arr);
 		return 2;
 	}
@@ -139,21 +60,17 @@ static int check(const struct cuda *cu, const struct guest *g, int proc, bool js
 		       "GPU pair", "cliques", "driver", "verdict");
 	for (size_t i = 0; i < g->n_gpus; i++) {
 		for (size_t k = i + 1; k < g->n_gpus; k++) {
-			struct pair p = { .a = (int)i, .b = (int)k };
-			int ab = 0, ba = 0;
+			bool granted = peers_granted(cu, dev[i], dev[k]);
+			struct peer_verdict v = peers_judge(g, i, k, granted, hypervisor);
 
-			if (dev[i] >= 0 && dev[k] >= 0 && cu->DeviceCanAccessPeer(&ab, dev[i], dev[k]) == CUDA_SUCCESS)
-				cu->DeviceCanAccessPeer(&ba, dev[k], dev[i]);
-			p.granted = ab && ba;
-			judge(&p, g, hypervisor);
-			lost += !strcmp(p.verdict, "LOST");
+			lost += !strcmp(v.verdict, "LOST");
 			if (json) {
-				json_object_array_add(arr, pair_json(&p, g));
+				json_object_array_add(arr, pair_json(g, i, k, granted, &v));
 				continue;
 			}
 			printf("%s-%-16s %-9s %-8s %s: %s\n", pci_addr_format(&g->gpus[i].fn->addr, a),
-			       pci_addr_format(&g->gpus[k].fn->addr, b), cliques_text(g, i, k, msg, sizeof(msg)),
-			       p.granted ? "P2P" : "no P2P", p.verdict, p.why);
+			       pci_addr_format(&g->gpus[k].fn->addr, b), peers_cliques_text(g, i, k, msg, sizeof(msg)),
+			       granted ? "P2P" : "no P2P", v.verdict, v.why);
 		}
 	}
 	if (json) {
@@ -201,10 +118,10 @@ int cmd_check(int argc, char **argv)
 		return cli_usage("check", "unexpected argument '%s'", argv[optind]);
 	if (cli_open_root(sysroot, SYSFS_DEFAULT_ROOT, &sysfs) < 0 || cli_open_root(procroot, "/proc", &proc) < 0)
 		return 2;
-	if ((r = guestscan_usable(sysfs, "check", &g)))
+	if ((r = guestscan_usable(sysfs, &g)))
 		return r;
 	if (cuda_load(&cu, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "qemu-p2p-guest check: %s\n", msg);
+		cli_error("%s", msg);
 		r = 2;
 	} else {
 		r = check(&cu, &g, proc, json);

@@ -32,15 +32,25 @@ static const char *clique_text(int clique, char *buf, size_t size)
 	return buf;
 }
 
+/* PCI ids and classes as lspci -n prints them ("10de", "030200"), as every
+ * qemu-p2p tool writes them. */
+static struct json_object *hex(unsigned long v, int digits)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "%0*lx", digits, v);
+	return json_object_new_string(s);
+}
+
 static struct json_object *fn_json(const struct guest_fn *g, bool gpu)
 {
 	struct json_object *o = json_object_new_object();
 	char a[PCI_ADDR_STRLEN];
 
 	json_object_object_add(o, "address", json_object_new_string(pci_addr_format(&g->fn->addr, a)));
-	json_object_object_add(o, "vendor_id", json_object_new_int((int)g->fn->vendor));
-	json_object_object_add(o, "device_id", json_object_new_int((int)g->fn->device));
-	json_object_object_add(o, "class", json_object_new_int((int)g->fn->cls));
+	json_object_object_add(o, "vendor_id", hex(g->fn->vendor, 4));
+	json_object_object_add(o, "device_id", hex(g->fn->device, 4));
+	json_object_object_add(o, "class", hex(g->fn->cls, 6));
 	json_object_object_add(o, "numa_node", json_object_new_int64(g->fn->numa));
 	if (gpu) {
 		const char *status = g->clique >= 0 ? "set" : g->clique == GUEST_NO_CLIQUE ? "none" : "unreadable";
@@ -103,7 +113,7 @@ int cmd_cliques(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	if ((r = guestscan_read(sysfs, &g)) < 0) {
-		fprintf(stderr, "qemu-p2p-guest cliques: cannot list PCI functions: %s\n", err_text(r));
+		cli_error("cannot list PCI functions under the sysfs root: %s", err_text(r));
 		return 1;
 	}
 	r = report(&g, v.json);

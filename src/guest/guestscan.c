@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "caps.h"
+#include "cliout.h"
 #include "sysfs.h"
 #include "util.h"
 
@@ -88,23 +89,24 @@ void guestscan_cpumap(int sysfs, long node, char *buf, size_t size)
 		snprintf(buf, size, "%.*s", (int)strcspn(text, "\n"), text);
 }
 
-int guestscan_usable(int sysfs, const char *cmd, struct guest *g)
+int guestscan_usable(int sysfs, struct guest *g)
 {
 	int r = guestscan_read(sysfs, g);
 	bool unreadable = false;
 
 	if (r < 0) {
-		fprintf(stderr, "qemu-p2p-guest %s: cannot list PCI functions: %s\n", cmd, err_text(r));
+		cli_error("cannot list PCI functions under the sysfs root: %s", err_text(r));
 		return 2;
 	}
 	for (size_t i = 0; i < g->n_gpus; i++)
 		unreadable |= g->gpus[i].clique == GUEST_UNREADABLE;
 	if (g->n_gpus && !unreadable)
 		return 0;
-	fprintf(stderr, "qemu-p2p-guest %s: %s\n", cmd,
-		unreadable ? "the clique ids are past the first 64 bytes of config space,\n"
-			     "which only root may read: run it as root"
-			   : "no NVIDIA GPU in this VM");
+	if (unreadable)
+		cli_error("cannot read the clique ids: they lie past the first 64 bytes of config space, which only "
+			  "root may read; run it as root");
+	else
+		cli_error("no NVIDIA GPU in this VM");
 	guest_free(g);
 	return unreadable ? 1 : 2;
 }

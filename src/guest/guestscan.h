@@ -32,10 +32,10 @@ int guestscan_read(int sysfs, struct guest *out);
 void guest_free(struct guest *g);
 
 /* For the commands that act on the cliques: reads the guest; 0 when every
- * GPU's clique id could be read. Otherwise says why on stderr as
- * "qemu-p2p-guest CMD: ..." and returns 1 (an id this user cannot read) or
- * 2 (no GPU, or no PCI listing); nothing is left to free then. */
-int guestscan_usable(int sysfs, const char *cmd, struct guest *g);
+ * GPU's clique id could be read. Otherwise says why (cli_error) and
+ * returns 1 (an id this user cannot read) or 2 (no GPU, or no PCI
+ * listing); nothing is left to free then. */
+int guestscan_usable(int sysfs, struct guest *g);
 
 /* Index of the GPU or NIC at addr, or -1. */
 int guest_find(const struct guest_fn *fns, size_t n, const struct pci_addr *addr);

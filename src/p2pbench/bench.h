@@ -5,38 +5,30 @@
 
 #include <stdbool.h>
 
-#include "cudaload.h"
+#include "proof.h"
 
 #define MAX_GPUS 16
 #define OFF 0
 #define ON 1
 
 struct gpu {
-	CUdevice dev;
-	CUcontext ctx;
-	CUstream stream;
+	struct proof_gpu p; /* context, stream, buffers a and b of `size` bytes, kernel */
 	CUevent start, stop;
-	CUdeviceptr a, b; /* two buffers of `size` bytes */
-	CUmodule mod;
-	CUfunction kernel; /* write_pattern, from PTX */
 	char name[128], bus[32];
 };
 
-enum verdict { V_NOT_RUN = -1, V_FAIL = 0, V_PASS = 1 };
-
 struct bench {
-	struct cuda cu;
+	struct cuda cu; /* cu.error: the first CUDA error, if any */
 	int n;
 	struct gpu g[MAX_GPUS];
 	size_t size;
 	int iters, reps;
-	int can[MAX_GPUS][MAX_GPUS];       /* cuDeviceCanAccessPeer */
-	int attr[MAX_GPUS][MAX_GPUS][4];   /* P2P attributes 1..4 */
-	double uni[2][MAX_GPUS][MAX_GPUS]; /* GB/s, [OFF|ON][from][to] */
-	double bi[2][MAX_GPUS][MAX_GPUS];  /* GB/s, both ways at once */
-	double lat[2][MAX_GPUS][MAX_GPUS]; /* us per small copy */
-	enum verdict copy_ok[MAX_GPUS][MAX_GPUS], kernel_ok[MAX_GPUS][MAX_GPUS];
-	char error[256]; /* the first CUDA error, if any */
+	int can[MAX_GPUS][MAX_GPUS];                /* cuDeviceCanAccessPeer */
+	int attr[MAX_GPUS][MAX_GPUS][4];            /* P2P attributes 1..4 */
+	double uni[2][MAX_GPUS][MAX_GPUS];          /* GB/s, [OFF|ON][from][to] */
+	double bi[2][MAX_GPUS][MAX_GPUS];           /* GB/s, both ways at once */
+	double lat[2][MAX_GPUS][MAX_GPUS];          /* us per small copy */
+	struct proof_result ok[MAX_GPUS][MAX_GPUS]; /* [writer][owner] */
 };
 
 /* measure.c */
@@ -45,10 +37,8 @@ int bench_measure(struct bench *b);
 double bench_median(double *v, int n);
 /* verify.c */
 int bench_verify(struct bench *b);
-/* Peer access from `from`'s context to `to`'s, on or off. */
+/* Peer access from `from`'s context to `to`'s, on or off (nothing to do
+ * where the driver grants none: it stages copies either way). */
 int bench_peer(struct bench *b, int from, int to, bool on);
-
-/* Records the first failing call in b->error; true when r is an error. */
-bool bench_failed(struct bench *b, CUresult r, const char *what);
 
 #endif

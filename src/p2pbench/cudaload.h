@@ -1,10 +1,17 @@
 /* The CUDA driver API, loaded at run time: dlopen("libcuda.so.1") and every
  * entry point fetched through the driver's own cuGetProcAddress, so
- * p2pbench builds without the CUDA toolkit. Only what p2pbench uses is
- * declared here, with the driver's ABI (cuda.h's values). */
+ * p2pbench and qemu-p2p-guest build without the CUDA toolkit. Only what
+ * they use is declared here, with the driver's ABI (cuda.h's values).
+ *
+ * Two lookups exist side by side in CUDA 12 and newer drivers:
+ * cuGetProcAddress (CUDA 11.3, four arguments) and cuGetProcAddress_v2
+ * (CUDA 12.0, a fifth argument symbolStatus it writes through; CUDA 13's
+ * cuda.h maps the plain name to it). Each is called through its own
+ * prototype: _v2 when the driver exports it, else the old one. */
 #ifndef P2PBENCH_CUDALOAD_H
 #define P2PBENCH_CUDALOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +26,7 @@ typedef struct CUfunc_st *CUfunction;
 
 #define CUDA_SUCCESS 0
 #define CUDA_ERROR_NO_DEVICE 100
+#define CUDA_ERROR_NOT_FOUND 500
 #define CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED 704
 #define CUDA_ERROR_PEER_ACCESS_NOT_ENABLED 705
 #define CU_STREAM_NON_BLOCKING 1
@@ -31,8 +39,15 @@ enum {
 	CU_DEVICE_P2P_ATTRIBUTE_CUDA_ARRAY_ACCESS_SUPPORTED = 4,
 };
 
+/* The API version asked of cuGetProcAddress (12.0: cuMemAlloc is _v2, ...),
+ * or the driver's own when older. */
+#define CUDA_API_VERSION 12000
+
 struct cuda {
 	void *lib;
+	int driver_version;  /* cuDriverGetVersion: 12040 is CUDA 12.4 */
+	const char *getproc; /* the lookup used: "cuGetProcAddress_v2" or "cuGetProcAddress" */
+	char error[256];     /* the first failing call (cuda_failed) */
 	CUresult (*Init)(unsigned);
 	CUresult (*DriverGetVersion)(int *);
 	CUresult (*GetErrorString)(CUresult, const char **);
@@ -74,7 +89,11 @@ struct cuda {
  * (a missing driver, a driver too old for cuGetProcAddress) and returns -1. */
 int cuda_load(struct cuda *cu, char *msg, size_t size);
 
-/* "CUDA_ERROR_OUT_OF_MEMORY"-style text for an error. */
+/* The driver's own text for an error ("out of memory"). */
 const char *cuda_error(const struct cuda *cu, CUresult r);
+
+/* Records the first failing call in cu->error ("cuMemAlloc: out of memory
+ * (2)"); true when r is an error. */
+bool cuda_failed(struct cuda *cu, CUresult r, const char *what);
 
 #endif

@@ -33,27 +33,27 @@ static double timed(struct bench *b, int i, int j, size_t bytes, int copies, boo
 	struct gpu *x = &b->g[i], *y = &b->g[j];
 	float ms = -1;
 
-	if (bench_failed(b, cu->CtxSetCurrent(x->ctx), "cuCtxSetCurrent") ||
-	    bench_failed(b, cu->EventRecord(x->start, x->stream), "cuEventRecord"))
+	if (cuda_failed(cu, cu->CtxSetCurrent(x->p.ctx), "cuCtxSetCurrent") ||
+	    cuda_failed(cu, cu->EventRecord(x->start, x->p.stream), "cuEventRecord"))
 		return -1;
-	if (both && bench_failed(b, cu->StreamWaitEvent(y->stream, x->start, 0), "cuStreamWaitEvent"))
+	if (both && cuda_failed(cu, cu->StreamWaitEvent(y->p.stream, x->start, 0), "cuStreamWaitEvent"))
 		return -1;
 	for (int k = 0; k < copies; k++) {
-		CUresult r = i == j ? cu->MemcpyDtoDAsync(y->b, x->a, bytes, x->stream)
-				    : cu->MemcpyPeerAsync(y->b, y->ctx, x->a, x->ctx, bytes, x->stream);
+		CUresult r = i == j ? cu->MemcpyDtoDAsync(y->p.b, x->p.a, bytes, x->p.stream)
+				    : cu->MemcpyPeerAsync(y->p.b, y->p.ctx, x->p.a, x->p.ctx, bytes, x->p.stream);
 
-		if (bench_failed(b, r, "cuMemcpyPeerAsync"))
+		if (cuda_failed(cu, r, "cuMemcpyPeerAsync"))
 			return -1;
-		if (both && bench_failed(b, cu->MemcpyPeerAsync(x->b, x->ctx, y->a, y->ctx, bytes, y->stream),
-					 "cuMemcpyPeerAsync"))
+		if (both && cuda_failed(cu, cu->MemcpyPeerAsync(x->p.b, x->p.ctx, y->p.a, y->p.ctx, bytes, y->p.stream),
+					"cuMemcpyPeerAsync"))
 			return -1;
 	}
-	if (both && (bench_failed(b, cu->EventRecord(y->stop, y->stream), "cuEventRecord") ||
-		     bench_failed(b, cu->StreamWaitEvent(x->stream, y->stop, 0), "cuStreamWaitEvent")))
+	if (both && (cuda_failed(cu, cu->EventRecord(y->stop, y->p.stream), "cuEventRecord") ||
+		     cuda_failed(cu, cu->StreamWaitEvent(x->p.stream, y->stop, 0), "cuStreamWaitEvent")))
 		return -1;
-	if (bench_failed(b, cu->EventRecord(x->stop, x->stream), "cuEventRecord") ||
-	    bench_failed(b, cu->EventSynchronize(x->stop), "cuEventSynchronize") ||
-	    bench_failed(b, cu->EventElapsedTime(&ms, x->start, x->stop), "cuEventElapsedTime"))
+	if (cuda_failed(cu, cu->EventRecord(x->stop, x->p.stream), "cuEventRecord") ||
+	    cuda_failed(cu, cu->EventSynchronize(x->stop), "cuEventSynchronize") ||
+	    cuda_failed(cu, cu->EventElapsedTime(&ms, x->start, x->stop), "cuEventElapsedTime"))
 		return -1;
 	return ms;
 }

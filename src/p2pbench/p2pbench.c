@@ -1,17 +1,21 @@
 /* p2pbench: inside a VM, prove that GPU P2P works: peer access and its
  * attributes, bandwidth and latency with P2P off and on, and that data
  * written over P2P really arrives. Exit 0 when every pair that reports
- * peer access passes correctness, 1 otherwise, 2 without driver or GPU. */
+ * peer access (and each GPU alone, the control) passes correctness, 1
+ * otherwise, 2 without driver or GPU. */
 #include <getopt.h>
 #include <json.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
+#include "pci.h"
+#include "util.h"
 
-extern const char write_pattern_ptx[];
+#define EXIT_USAGE 64
 
 static void help(void)
 {
@@ -27,35 +31,9 @@ static void help(void)
 	       "  -j, --json           print one JSON object\n"
 	       "  -h, --help           show this help\n"
 	       "  -V, --version        show the version\n"
-	       "Exit status: 0 all pairs with peer access pass, 1 a pair fails, 2 no driver or GPU.\n");
-}
-
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-
-	switch (*end) {
-	case 'G':
-	case 'g':
-		v <<= 30;
-		end++;
-		break;
-	case 'M':
-	case 'm':
-		v <<= 20;
-		end++;
-		break;
-	case 'K':
-	case 'k':
-		v <<= 10;
-		end++;
-		break;
-	}
-	if (*end || v < 4 || v % 4)
-		return -1;
-	*out = (size_t)v;
-	return 0;
+	       "Exit status: 0 every pair with peer access and every GPU alone passes, 1 one\n"
+	       "fails, 2 no driver or GPU, 64 usage error. With --json, errors too end in one\n"
+	       "JSON object.\n");
 }
 
 static int parse_devices(const char *s, int *idx, int *n)
@@ -73,39 +51,56 @@ static int parse_devices(const char *s, int *idx, int *n)
 	return *n ? 0 : -1;
 }
 
-/* Contexts, streams, events, buffers and the kernel of every GPU. */
+/* The driver spells bus ids its own way ("00000000:3B:00.0"); JSON and
+ * reports use the one form of every qemu-p2p tool, "0000:3b:00.0". */
+static void canonical_bus(char *bus, size_t size)
+{
+	struct pci_addr a;
+	char text[PCI_ADDR_STRLEN];
+
+	if (pci_addr_parse_sysfs(bus, &a) == 0)
+		snprintf(bus, size, "%s", pci_addr_format(&a, text));
+}
+
+/* Name, bus id, what the proof needs (proof_open), events. */
+static int open_gpu(struct bench *b, struct gpu *g, int index)
+{
+	struct cuda *cu = &b->cu;
+
+	if (cuda_failed(cu, cu->DeviceGet(&g->p.dev, index), "cuDeviceGet") ||
+	    cuda_failed(cu, cu->DeviceGetName(g->name, sizeof(g->name), g->p.dev), "cuDeviceGetName") ||
+	    cuda_failed(cu, cu->DeviceGetPCIBusId(g->bus, sizeof(g->bus), g->p.dev), "cuDeviceGetPCIBusId") ||
+	    proof_open(cu, g->p.dev, b->size, &g->p) < 0 ||
+	    cuda_failed(cu, cu->EventCreate(&g->start, CU_EVENT_DEFAULT), "cuEventCreate") ||
+	    cuda_failed(cu, cu->EventCreate(&g->stop, CU_EVENT_DEFAULT), "cuEventCreate"))
+		return -1;
+	canonical_bus(g->bus, sizeof(g->bus));
+	return 0;
+}
+
+/* Every GPU, and who can access whom. -2: no GPU, -3: --devices names one
+ * the driver lacks, -1: a failed call. */
 static int setup(struct bench *b, const int *idx, int n_idx)
 {
 	struct cuda *cu = &b->cu;
 	int count = 0;
 
-	if (bench_failed(b, cu->Init(0), "cuInit") || bench_failed(b, cu->DeviceGetCount(&count), "cuDeviceGetCount"))
+	if (cuda_failed(cu, cu->Init(0), "cuInit") || cuda_failed(cu, cu->DeviceGetCount(&count), "cuDeviceGetCount"))
 		return -2;
 	if (count == 0) {
-		snprintf(b->error, sizeof(b->error), "no GPU: the driver sees none");
+		snprintf(cu->error, sizeof(cu->error), "no GPU: the driver sees none");
 		return -2;
 	}
 	b->n = n_idx ? n_idx : (count < MAX_GPUS ? count : MAX_GPUS);
 	for (int i = 0; i < b->n; i++) {
-		struct gpu *g = &b->g[i];
 		int want = n_idx ? idx[i] : i;
 
 		if (want >= count) {
-			snprintf(b->error, sizeof(b->error), "--devices: no GPU %d (the driver sees %d)", want, count);
+			snprintf(cu->error, sizeof(cu->error), "--devices: no GPU %d (the driver sees %d)", want,
+				 count);
 			return -3;
 		}
-		if (bench_failed(b, cu->DeviceGet(&g->dev, want), "cuDeviceGet") ||
-		    bench_failed(b, cu->DeviceGetName(g->name, sizeof(g->name), g->dev), "cuDeviceGetName") ||
-		    bench_failed(b, cu->DeviceGetPCIBusId(g->bus, sizeof(g->bus), g->dev), "cuDeviceGetPCIBusId") ||
-		    bench_failed(b, cu->DevicePrimaryCtxRetain(&g->ctx, g->dev), "cuDevicePrimaryCtxRetain") ||
-		    bench_failed(b, cu->CtxSetCurrent(g->ctx), "cuCtxSetCurrent") ||
-		    bench_failed(b, cu->StreamCreate(&g->stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate") ||
-		    bench_failed(b, cu->EventCreate(&g->start, CU_EVENT_DEFAULT), "cuEventCreate") ||
-		    bench_failed(b, cu->EventCreate(&g->stop, CU_EVENT_DEFAULT), "cuEventCreate") ||
-		    bench_failed(b, cu->MemAlloc(&g->a, b->size), "cuMemAlloc") ||
-		    bench_failed(b, cu->MemAlloc(&g->b, b->size), "cuMemAlloc") ||
-		    bench_failed(b, cu->ModuleLoadData(&g->mod, write_pattern_ptx), "cuModuleLoadData") ||
-		    bench_failed(b, cu->ModuleGetFunction(&g->kernel, g->mod, "write_pattern"), "cuModuleGetFunction"))
+		if (open_gpu(b, &b->g[i], want) < 0)
 			return -1;
 	}
 	for (int i = 0; i < b->n; i++)
@@ -113,28 +108,16 @@ static int setup(struct bench *b, const int *idx, int n_idx)
 			b->can[i][j] = 0;
 			if (i == j)
 				continue;
-			if (bench_failed(b, cu->DeviceCanAccessPeer(&b->can[i][j], b->g[i].dev, b->g[j].dev),
-					 "cuDeviceCanAccessPeer"))
+			if (cuda_failed(cu, cu->DeviceCanAccessPeer(&b->can[i][j], b->g[i].p.dev, b->g[j].p.dev),
+					"cuDeviceCanAccessPeer"))
 				return -1;
 			for (int a = 0; a < 4; a++)
-				cu->DeviceGetP2PAttribute(&b->attr[i][j][a], a + 1, b->g[i].dev, b->g[j].dev);
+				cu->DeviceGetP2PAttribute(&b->attr[i][j][a], a + 1, b->g[i].p.dev, b->g[j].p.dev);
 		}
 	return 0;
 }
 
-/* Freeing only what was made: a half-built bench is torn down too. */
-static void mem_free(const struct cuda *cu, CUdeviceptr p)
-{
-	if (p)
-		cu->MemFree(p);
-}
-
-static void event_destroy(const struct cuda *cu, CUevent e)
-{
-	if (e)
-		cu->EventDestroy(e);
-}
-
+/* Frees only what was made: a half-built bench is torn down too. */
 static void teardown(struct bench *b)
 {
 	struct cuda *cu = &b->cu;
@@ -142,18 +125,14 @@ static void teardown(struct bench *b)
 	for (int i = 0; i < b->n; i++) {
 		struct gpu *g = &b->g[i];
 
-		if (!g->ctx)
+		if (!g->p.ctx)
 			continue;
-		cu->CtxSetCurrent(g->ctx);
-		if (g->mod)
-			cu->ModuleUnload(g->mod);
-		mem_free(cu, g->a);
-		mem_free(cu, g->b);
-		event_destroy(cu, g->start);
-		event_destroy(cu, g->stop);
-		if (g->stream)
-			cu->StreamDestroy(g->stream);
-		cu->DevicePrimaryCtxRelease(g->dev);
+		cu->CtxSetCurrent(g->p.ctx);
+		if (g->start)
+			cu->EventDestroy(g->start);
+		if (g->stop)
+			cu->EventDestroy(g->stop);
+		proof_close(cu, &g->p);
 	}
 }
 
@@ -184,9 +163,28 @@ static void matrix(const struct bench *b, const char *title, const double m[MAX_
 	}
 }
 
-static const char *verdict_name(enum verdict v)
+static bool json_printed;
+
+static void print_json(struct json_object *j)
 {
-	return v == V_PASS ? "PASS" : v == V_FAIL ? "FAIL" : "n/a";
+	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(j);
+	json_printed = true;
+}
+
+/* "12.4" from 12040. */
+static const char *cuda_version_text(int v, char *buf, size_t size)
+{
+	snprintf(buf, size, "%d.%d", v / 1000, v % 1000 / 10);
+	return buf;
+}
+
+static bool controls_pass(const struct bench *b)
+{
+	for (int i = 0; i < b->n; i++)
+		if (b->ok[i][i].copy != V_PASS || b->ok[i][i].kernel != V_PASS)
+			return false;
+	return true;
 }
 
 static void report_text(const struct bench *b, bool pass)
@@ -196,9 +194,12 @@ static void report_text(const struct bench *b, bool pass)
 	const double(*m[3][2])[MAX_GPUS] = { { b->uni[OFF], b->uni[ON] },
 					     { b->bi[OFF], b->bi[ON] },
 					     { b->lat[OFF], b->lat[ON] } };
+	char v[16];
 
-	printf("p2pbench: %d GPU%s, %zu-byte buffers, %d copies x %d runs (median)\n", b->n, b->n == 1 ? "" : "s",
-	       b->size, b->iters, b->reps);
+	printf("p2pbench: %d GPU%s, %zu-byte buffers, %d copies x %d runs (median)\n"
+	       "Driver: CUDA %s, entry points through %s\n",
+	       b->n, b->n == 1 ? "" : "s", b->size, b->iters, b->reps,
+	       cuda_version_text(b->cu.driver_version, v, sizeof(v)), b->cu.getproc);
 	for (int i = 0; i < b->n; i++)
 		printf("GPU%d: %s, %s\n", i, b->g[i].name, b->g[i].bus);
 	printf("\nPeer access (1 can access; P2P attributes rank/access/atomics/arrays)\n   D\\D");
@@ -239,9 +240,17 @@ static void report_text(const struct bench *b, bool pass)
 			if (w != o)
 				printf("  GPU%d -> GPU%d: %s copy %s, kernel %s\n", w, o,
 				       b->can[w][o] ? "peer access," : "no peer access:",
-				       verdict_name(b->copy_ok[w][o]), verdict_name(b->kernel_ok[w][o]));
-	printf("\n%s\n", pass ? "PASS: every pair with peer access wrote where it should"
-			      : "FAIL: a pair with peer access lost data written over P2P");
+				       proof_verdict_name(b->ok[w][o].copy), proof_verdict_name(b->ok[w][o].kernel));
+	for (int i = 0; i < b->n; i++)
+		printf("  GPU%d alone (the control): copy %s, kernel %s\n", i, proof_verdict_name(b->ok[i][i].copy),
+		       proof_verdict_name(b->ok[i][i].kernel));
+	if (!controls_pass(b))
+		printf("\nFAIL: the proof fails on one GPU alone: its result says nothing of P2P\n");
+	else if (b->n == 1)
+		printf("\nPASS: the proof works on this GPU; one GPU, no pair to test\n");
+	else
+		printf("\n%s\n", pass ? "PASS: every pair with peer access wrote where it should"
+				      : "FAIL: a pair with peer access lost data written over P2P");
 }
 
 static struct json_object *jmatrix(const struct bench *b, const double m[MAX_GPUS][MAX_GPUS])
@@ -261,7 +270,8 @@ static struct json_object *jmatrix(const struct bench *b, const double m[MAX_GPU
 static void report_json(const struct bench *b, bool pass)
 {
 	struct json_object *j = json_object_new_object(), *gpus = json_object_new_array(),
-			   *pairs = json_object_new_array();
+			   *pairs = json_object_new_array(), *controls = json_object_new_array(), *driver;
+	char v[16];
 	static const char *const names[] = { "unidirectional_gbps", "bidirectional_gbps", "latency_us" };
 	const double(*m[3][2])[MAX_GPUS] = { { b->uni[OFF], b->uni[ON] },
 					     { b->bi[OFF], b->bi[ON] },
@@ -271,12 +281,17 @@ static void report_json(const struct bench *b, bool pass)
 	json_object_object_add(j, "size", json_object_new_int64((int64_t)b->size));
 	json_object_object_add(j, "iters", json_object_new_int(b->iters));
 	json_object_object_add(j, "reps", json_object_new_int(b->reps));
+	driver = json_object_new_object();
+	json_object_object_add(driver, "cuda_version",
+			       json_object_new_string(cuda_version_text(b->cu.driver_version, v, sizeof(v))));
+	json_object_object_add(driver, "lookup", json_object_new_string(b->cu.getproc));
+	json_object_object_add(j, "driver", driver);
 	for (int i = 0; i < b->n; i++) {
 		struct json_object *g = json_object_new_object();
 
 		json_object_object_add(g, "index", json_object_new_int(i));
 		json_object_object_add(g, "name", json_object_new_string(b->g[i].name));
-		json_object_object_add(g, "pci_bus_id", json_object_new_string(b->g[i].bus));
+		json_object_object_add(g, "address", json_object_new_string(b->g[i].bus));
 		json_object_array_add(gpus, g);
 	}
 	json_object_object_add(j, "gpus", gpus);
@@ -306,26 +321,101 @@ static void report_json(const struct bench *b, bool pass)
 			json_object_object_add(attr, "cuda_array_access_supported",
 					       json_object_new_int(b->attr[w][o][3]));
 			json_object_object_add(p, "attributes", attr);
-			json_object_object_add(p, "copy", json_object_new_string(verdict_name(b->copy_ok[w][o])));
-			json_object_object_add(p, "kernel", json_object_new_string(verdict_name(b->kernel_ok[w][o])));
+			json_object_object_add(p, "copy", json_object_new_string(proof_verdict_name(b->ok[w][o].copy)));
+			json_object_object_add(p, "kernel",
+					       json_object_new_string(proof_verdict_name(b->ok[w][o].kernel)));
 			json_object_array_add(pairs, p);
 		}
 	json_object_object_add(j, "pairs", pairs);
+	for (int i = 0; i < b->n; i++) {
+		struct json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "gpu", json_object_new_int(i));
+		json_object_object_add(c, "copy", json_object_new_string(proof_verdict_name(b->ok[i][i].copy)));
+		json_object_object_add(c, "kernel", json_object_new_string(proof_verdict_name(b->ok[i][i].kernel)));
+		json_object_array_add(controls, c);
+	}
+	json_object_object_add(j, "controls", controls);
 	json_object_object_add(j, "verdict", json_object_new_string(pass ? "PASS" : "FAIL"));
-	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(j);
+	print_json(j);
 }
 
 static bool all_pass(const struct bench *b)
 {
 	for (int w = 0; w < b->n; w++)
 		for (int o = 0; o < b->n; o++)
-			if (w != o && b->can[w][o] && (b->copy_ok[w][o] != V_PASS || b->kernel_ok[w][o] != V_PASS))
+			if ((w == o || b->can[w][o]) && (b->ok[w][o].copy != V_PASS || b->ok[w][o].kernel != V_PASS))
 				return false;
 	return true;
 }
 
-int main(int argc, char **argv)
+/* --json was asked for (seen before any option is parsed, so a usage error
+ * answers in JSON too) and nothing was printed yet: the run then ends with
+ * {"version":1,"error":...,"exit_status":N}, as qemu-p2p's commands do. */
+static bool json_wanted;
+static char last_error[512];
+
+/* The one error shape, on stderr: "p2pbench: WHAT: WHY", one line. */
+static void say(const char *fmt, ...) _printf_(1, 2);
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "p2pbench: %s\n", last_error);
+}
+
+static bool asks_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			return true;
+	return false;
+}
+
+/* What getopt refused (opterr is off): a missing value, or an unknown
+ * option with the nearest long one. */
+static int bad_option(char **argv, const struct option *longs)
+{
+	const char *typed = argv[optind - 1], *names[16], *near = NULL;
+	char word[64];
+	size_t n = 0;
+
+	for (const struct option *o = longs; o->name && n < ARRAY_SIZE(names); o++) {
+		if (optopt && o->val == optopt && o->has_arg == required_argument) {
+			say("--%s needs a value; see \"p2pbench --help\"", o->name);
+			return EXIT_USAGE;
+		}
+		names[n++] = o->name;
+	}
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(typed + 2, "="), typed + 2);
+	if (!optopt && !strncmp(typed, "--", 2))
+		near = nearest_word(word, names, n);
+	if (optopt)
+		say("-%c: unknown option; see \"p2pbench --help\"", optopt);
+	else if (near)
+		say("%s: unknown option; did you mean --%s?", typed, near);
+	else
+		say("%s: unknown option; see \"p2pbench --help\"", typed);
+	return EXIT_USAGE;
+}
+
+/* A whole decimal number in [min, max]. */
+static int parse_count(const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* -1 to go on, else the exit status (0 after --help or --version). */
+static int parse(int argc, char **argv, struct bench *b, int *idx, int *n_idx)
 {
 	static const struct option longs[] = {
 		{ "size", required_argument, NULL, 's' }, { "iters", required_argument, NULL, 'i' },
@@ -333,56 +423,81 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },       { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },    { 0 },
 	};
-	static struct bench b = { .size = (size_t)64 << 20, .iters = 20, .reps = 5 };
-	int idx[MAX_GPUS], n_idx = 0, c, r;
-	bool json = false, pass;
-	char msg[256];
+	int c;
 
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "s:i:r:d:jhV", longs, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (parse_size(optarg, &b.size) < 0)
-				return fprintf(stderr,
-					       "p2pbench: --size %s: a multiple of 4 bytes (K, M, G suffixes)\n",
-					       optarg),
-				       64;
+			if (proof_parse_size(optarg, &b->size) < 0)
+				return say("--size %s: bytes, a multiple of 4 (K, M, G suffixes), e.g. 64M", optarg),
+				       EXIT_USAGE;
 			break;
 		case 'i':
-			if ((b.iters = atoi(optarg)) < 1)
-				return fprintf(stderr, "p2pbench: --iters %s: a positive number\n", optarg), 64;
+			if (parse_count(optarg, 1, 1000000, &b->iters) < 0)
+				return say("--iters %s: a whole number from 1 to 1000000", optarg), EXIT_USAGE;
 			break;
 		case 'r':
-			if ((b.reps = atoi(optarg)) < 1 || b.reps > 64)
-				return fprintf(stderr, "p2pbench: --reps %s: 1 to 64\n", optarg), 64;
+			if (parse_count(optarg, 1, 64, &b->reps) < 0)
+				return say("--reps %s: a whole number from 1 to 64", optarg), EXIT_USAGE;
 			break;
 		case 'd':
-			if (parse_devices(optarg, idx, &n_idx) < 0)
-				return fprintf(stderr, "p2pbench: --devices %s: GPU indexes such as 0,1,3\n", optarg),
-				       64;
+			if (parse_devices(optarg, idx, n_idx) < 0)
+				return say("--devices %s: GPU indexes such as 0,1,3 (at most %d)", optarg, MAX_GPUS),
+				       EXIT_USAGE;
 			break;
-		case 'j': json = true; break;
+		case 'j': break;
 		case 'h': help(); return 0;
 		case 'V': printf("p2pbench %s\n", QEMU_P2P_VERSION); return 0;
-		default: fprintf(stderr, "Run \"p2pbench --help\" for usage.\n"); return 64;
+		default: return bad_option(argv, longs);
 		}
 	}
-	if (cuda_load(&b.cu, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "p2pbench: %s\n", msg);
-		return 2;
-	}
-	r = setup(&b, idx, n_idx);
+	if (optind < argc)
+		return say("unexpected argument '%s'; see \"p2pbench --help\"", argv[optind]), EXIT_USAGE;
+	return -1;
+}
+
+static int run(int argc, char **argv, struct bench *b)
+{
+	int idx[MAX_GPUS], n_idx = 0, r = parse(argc, argv, b, idx, &n_idx);
+	char msg[256];
+	bool pass;
+
+	if (r >= 0)
+		return r;
+	if (cuda_load(&b->cu, msg, sizeof(msg)) < 0)
+		return say("%s", msg), 2;
+	r = setup(b, idx, n_idx);
 	if (r == 0)
-		r = bench_measure(&b) == 0 && bench_verify(&b) == 0 ? 0 : -1;
+		r = bench_measure(b) == 0 && bench_verify(b) == 0 ? 0 : -1;
 	if (r < 0) {
-		fprintf(stderr, "p2pbench: %s\n", b.error[0] ? b.error : "setup failed");
-		teardown(&b);
-		return r == -2 ? 2 : r == -3 ? 64 : 1;
+		say("%s", b->cu.error[0] ? b->cu.error : "setup failed");
+		teardown(b);
+		return r == -2 ? 2 : r == -3 ? EXIT_USAGE : 1;
 	}
-	pass = all_pass(&b);
-	if (json)
-		report_json(&b, pass);
+	pass = all_pass(b);
+	if (json_wanted)
+		report_json(b, pass);
 	else
-		report_text(&b, pass);
-	teardown(&b);
+		report_text(b, pass);
+	teardown(b);
 	return pass ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench b = { .size = (size_t)64 << 20, .iters = 20, .reps = 5 };
+	int rc;
+
+	json_wanted = asks_json(argc, argv);
+	rc = run(argc, argv, &b);
+	if (rc && json_wanted && !json_printed) {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "version", json_object_new_int(1));
+		json_object_object_add(j, "error", json_object_new_string(last_error[0] ? last_error : "failed"));
+		json_object_object_add(j, "exit_status", json_object_new_int(rc));
+		print_json(j);
+	}
+	return rc;
 }

@@ -151,8 +151,11 @@ def test_cliques(tmp):
     rc, out, _ = run("cliques", "--sysfs", tree(tmp, "eight-in-two"), "--json")
     d = json.loads(out)
     tap(rc == 0 and list(d)[0] == "version" and [g["clique"] for g in d["gpus"]] == [0] * 4 + [1] * 4
-        and [g["numa_node"] for g in d["gpus"]] == [0] * 4 + [1] * 4 and d["nics"][0]["vendor_id"] == 0x15b3,
-        "cliques --json: 8 GPUs in 2 cliques of 4 (capability at 0xD4), NUMA nodes, the ConnectX", out)
+        and [g["numa_node"] for g in d["gpus"]] == [0] * 4 + [1] * 4,
+        "cliques --json: 8 GPUs in 2 cliques of 4 (capability at 0xD4), NUMA nodes", out)
+    tap((d["gpus"][0]["vendor_id"], d["gpus"][0]["device_id"], d["gpus"][0]["class"]) == ("10de", "2335", "030200")
+        and (d["nics"][0]["vendor_id"], d["nics"][0]["class"]) == ("15b3", "020700"),
+        "cliques --json: ids and classes as lspci -n prints them (the ConnectX too)", out)
     rc, out, _ = run("cliques", "--sysfs", tree(tmp, "one-without"))
     tap(rc == 0 and out.splitlines()[3].split()[-1] == "none", "cliques: a GPU without the capability: none", out)
     rc, out, _ = run("cliques", "--sysfs", tree(tmp, "unprivileged"))
@@ -160,10 +163,24 @@ def test_cliques(tmp):
         "cliques on 64 bytes of config space (unprivileged): unknown, says to run as root, exit 1", out)
 
 
+def cpuinfo(tmp, name, text):
+    """A proc root whose cpuinfo holds text."""
+    proc = os.path.join(tmp, "proc-" + name)
+    os.makedirs(proc, exist_ok=True)
+    with open(os.path.join(proc, "cpuinfo"), "w") as f:
+        f.write(text)
+    return proc
+
+
+INTEL = "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu hypervisor\n"
+AMD = "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu hypervisor\n"
+ARM = "processor\t: 0\nBogoMIPS\t: 50.00\nCPU implementer\t: 0x41\n"
+
+
 def test_nccl_topo(tmp):
     xml = os.path.join(tmp, "eight.xml")
     rc, out, err = run("nccl-topo", "--sysfs", tree(tmp, "eight-in-two"), "-o", xml, "--nic-with",
-                       "0000:02:00.0=0000:09:00.0")
+                       "0000:02:00.0=0000:09:00.0", "--proc", cpuinfo(tmp, "intel", INTEL), "--root", tmp)
     try:
         sw = switches(load_xml(xml))
         tap(True, "nccl-topo: the file reads with the rules of NCCL's XML reader")
@@ -180,11 +197,13 @@ def test_nccl_topo(tmp):
             and s[2]["link_speed"] == "32.0 GT/s PCIe" for s in sw)
         and all(m["class"] in ("0x030200", "0x020700") for s in sw for m in s[3]),
         "nccl-topo: synthetic switches (class 0x060400, domain ffff) carry link speed and width", sw)
-    tap("0000:01:00.0-0000:02:00.0     0/0       PHB  no P2P (staged)   PIX: P2P" in out
-        and "0000:04:00.0-0000:05:00.0     0/1       PHB  no P2P (staged)   unchanged: no common clique" in out,
-        "nccl-topo: the report says NCCL refuses today (PHB above PXB) and what the file changes", out)
+    tap("0000:01:00.0-0000:02:00.0     0/0       PHB  no P2P (staged)    PIX: P2P" in out
+        and "0000:04:00.0-0000:05:00.0     0/1       SYS  no P2P (no clique) unchanged: no common clique" in out,
+        "nccl-topo on Intel: NCCL stages today (PHB above PXB), SYS across guest NUMA nodes; what the file changes",
+        out)
 
-    rc, out, err = run("nccl-topo", "--sysfs", tree(tmp, "one-without"), "-o", "-")
+    rc, out, err = run("nccl-topo", "--sysfs", tree(tmp, "one-without"), "-o", "-", "--proc",
+                       cpuinfo(tmp, "intel", INTEL))
     sw = switches(NcclXml(out).load()[0]) if rc == 0 else []
     tap(rc == 0 and [sorted(m["busid"] for m in s[3]) for s in sw] == [["0000:01:00.0", "0000:02:00.0"]]
         and "0000:03:00.0" not in out and "unchanged: no common clique" in err,
@@ -194,9 +213,67 @@ def test_nccl_topo(tmp):
     tap(rc == 1 and "no network function at 0000:09:00.0 in this VM" in err, "--nic-with a NIC the VM lacks: says so", err)
     rc, _, err = run("nccl-topo", "--sysfs", tree(tmp, "clique-of-2"), "--nic-with", "0000:01:00.0")
     tap(rc == 64 and "write GPU=NIC" in err, "--nic-with without '=': usage error 64", err)
+    rc, _, err = run("nccl-topo", "--sysfs", tree(tmp, "clique-of-2"), "--nccl-version", "2.23", "-o", "-")
+    tap(rc == 64 and "--nccl-version 2.23: an NCCL release such as 2.23.4" in err,
+        "--nccl-version that is no release: usage error 64", err)
     rc, _, err = run("nccl-topo", "--sysfs", tree(tmp, "unprivileged"), "-o", "-")
     tap(rc == 1 and "run it as root" in err, "nccl-topo unprivileged: refuses to guess, says to run as root", err)
     default_path(tmp)
+    nccl_today(tmp)
+
+
+def today(tmp, name, host, cpu, files=(), args=(), env=None):
+    """nccl-topo's report on a guest tree, with cpuinfo text and files (path,
+    text) below a --root of its own."""
+    root = os.path.join(tmp, "root-" + name)
+    for path, text in files:
+        os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
+        with open(os.path.join(root, path), "w") as f:
+            f.write(text)
+    os.makedirs(root, exist_ok=True)
+    return run("nccl-topo", "--sysfs", tree(tmp, host), "--proc", cpuinfo(tmp, name, cpu), "--root", root,
+               "-o", "-", *args, env=env)
+
+
+def nccl_today(tmp):
+    """The "today" column per NCCL release and CPU (shared FACTS.md §8)."""
+    pair = "0000:01:00.0-0000:03:00.0     0/0       PHB  "
+    rc, _, err = today(tmp, "amd-unknown", "two-cliques", AMD)
+    tap(rc == 0 and "NCCL: no release found" in err and "today (<2.23.4)    today (>=2.23.4)" in err
+        and pair + "P2P                no P2P (staged)    PIX: P2P" in err,
+        "AMD, 4 GPUs, release unknown: both ranges (2.10.3-2.23.3: SYS, P2P; 2.23.4+: PXB, staged)", err)
+    rc, _, err = today(tmp, "intel-unknown", "two-cliques", INTEL)
+    tap(rc == 0 and "today (<2.23.4)" not in err and pair + "no P2P (staged)    PIX: P2P" in err,
+        "Intel, release unknown: both ranges agree (PXB), one column", err)
+    lib = "usr/lib/x86_64-linux-gnu/libnccl.so.2.21.5"
+    rc, _, err = today(tmp, "amd-2.21", "two-cliques", AMD, files=[(lib, "")])
+    tap(rc == 0 and f"NCCL 2.21.5 (/{lib})" in err and "today (<2.23.4)" not in err
+        and pair + "P2P                PIX: P2P" in err,
+        "AMD with libnccl.so.2.21.5 installed: that release only, P2P at any distance", err)
+    header = "#define NCCL_MAJOR 2\n#define NCCL_MINOR 23\n#define NCCL_PATCH 4\n"
+    rc, _, err = today(tmp, "amd-2.23-four", "two-cliques", AMD, files=[("usr/include/nccl.h", header)])
+    tap(rc == 0 and "NCCL 2.23.4 (/usr/include/nccl.h)" in err and pair + "no P2P (staged)    PIX: P2P" in err
+        and "a job on 2 of them gets SYS" in err,
+        "AMD, NCCL 2.23.4 from nccl.h, 4 GPUs: PXB, staged (and the 2-GPU job noted)", err)
+    rc, _, err = today(tmp, "amd-2.23-two", "clique-of-2", AMD, files=[("usr/include/nccl.h", header)])
+    tap(rc == 0 and "0000:01:00.0-0000:02:00.0     0/0       PHB  P2P                PIX: P2P" in err,
+        "AMD, NCCL 2.23.4, 2 GPUs: SYS, P2P at any distance", err)
+    rc, _, err = today(tmp, "arm", "clique-of-2", ARM, args=["--nccl-version", "2.18.3"])
+    tap(rc == 0 and "NCCL 2.18.3 (--nccl-version)" in err and "CPU: ARM" in err
+        and "0000:01:00.0-0000:02:00.0     0/0       PHB  no P2P (staged)    PIX: P2P" in err,
+        "ARM, --nccl-version 2.18.3: PXB, staged", err)
+    rc, _, err = today(tmp, "numa", "eight-in-two", AMD, args=["--nccl-version", "2.21.5"])
+    tap(rc == 0 and "0000:04:00.0-0000:05:00.0     0/1       SYS  no P2P (no clique)" in err
+        and "0000:01:00.0-0000:04:00.0     0/0       PHB  P2P" in err,
+        "GPUs on two guest NUMA nodes: SYS, not PHB", err)
+    rc, _, err = today(tmp, "env", "clique-of-2", INTEL, env={"NCCL_TOPO_FILE": "/opt/topo.xml"})
+    tap(rc == 0 and "Warning: NCCL_TOPO_FILE is set in the environment (/opt/topo.xml)" in err,
+        "NCCL_TOPO_FILE in the environment: warned, NCCL never reads the default file then", err)
+    rc, _, err = today(tmp, "conf", "clique-of-2", INTEL, files=[("etc/nccl.conf", "NCCL_TOPO_FILE=/opt/t.xml\n")])
+    tap(rc == 0 and "/etc/nccl.conf (/opt/t.xml)" in err, "NCCL_TOPO_FILE in /etc/nccl.conf: warned, naming it", err)
+    rc, _, err = today(tmp, "same", "clique-of-2", INTEL,
+                       env={"NCCL_TOPO_FILE": "/var/run/nvidia-topologyd/virtualTopology.xml"})
+    tap(rc == 0 and "Warning" not in err, "NCCL_TOPO_FILE naming the default file: no warning", err)
 
 
 def default_path(tmp):
@@ -238,6 +315,10 @@ def test_check(tmp):
         "check: a GPU without a clique: none expected", out)
     rc, _, err = run("check", "--sysfs", sysfs, "--proc", proc, env={"LD_LIBRARY_PATH": "/nonexistent"})
     tap(rc == 2 and "no NVIDIA driver: cannot load libcuda.so.1" in err, "check without a driver: exit 2", err)
+    rc, out, _ = run("check", "--sysfs", sysfs, "--proc", proc, "--json", env={"LD_LIBRARY_PATH": "/nonexistent"})
+    d = json.loads(out or "{}")
+    tap(rc == 2 and list(d)[:1] == ["version"] and "libcuda.so.1" in d.get("error", "") and d.get("exit_status") == 2,
+        "check --json without a driver: one JSON object with the error", out)
 
 
 def main():

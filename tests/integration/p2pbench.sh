@@ -22,6 +22,7 @@ check "verdict PASS" has "PASS: every pair with peer access wrote where it shoul
 run FAKECUDA_DEVICES=2 FAKECUDA_MIRROR=1
 check "writes landing in a private mirror: exit 1" rc_is 1
 check "... each pair named as FAIL" has "GPU0 -> GPU1: peer access, copy FAIL, kernel FAIL"
+check "... while each GPU alone passes (the mirror is only a peer's)" has "GPU1 alone (the control): copy PASS, kernel PASS"
 check "... verdict FAIL" has "FAIL: a pair with peer access lost data written over P2P"
 
 run FAKECUDA_DEVICES=2 FAKECUDA_NO_PEER=1
@@ -33,6 +34,9 @@ check "--json: one object, matrices 2x2, verdicts per pair" json 'd["version"]==
 
 run FAKECUDA_DEVICES=1
 check "one GPU: local copies only, exit 0" sh -c "grep -q '^Summary (local copies)' '$TMP/out' && [ \$(cat '$TMP/rc') = 0 ]"
+check "one GPU: the proof still runs on it alone (the control), PASS" sh -c "grep -q 'GPU0 alone (the control): copy PASS, kernel PASS' '$TMP/out' && grep -q '^PASS: the proof works on this GPU; one GPU' '$TMP/out'"
+run FAKECUDA_DEVICES=2 FAKECUDA_BAD_KERNEL=1
+check "a kernel the driver runs wrongly: the control fails, exit 1, said to be no P2P verdict" sh -c "[ \$(cat '$TMP/rc') = 1 ] && grep -q 'GPU1 alone (the control): copy PASS, kernel FAIL' '$TMP/out' && grep -q '^FAIL: the proof fails on one GPU alone' '$TMP/out'"
 run FAKECUDA_DEVICES=0
 check "no GPU: exit 2 and a clear message" sh -c "[ \$(cat '$TMP/rc') = 2 ] && grep -q 'p2pbench: cuInit: no CUDA-capable device' '$TMP/err'"
 run FAKECUDA_FAIL_ALLOC=1
@@ -44,5 +48,31 @@ run FAKECUDA_DEVICES=2 --devices 0,5
 check "--devices naming a missing GPU: usage error 64" sh -c "[ \$(cat '$TMP/rc') = 64 ] && grep -q 'no GPU 5' '$TMP/err'"
 "$PB" --size 3 2> "$TMP/err"; echo $? > "$TMP/rc"
 check "--size not a multiple of 4: usage error 64" rc_is 64
+check "... one line in the error shape, naming the value" sh -c "[ \$(wc -l < '$TMP/err') = 1 ] && grep -q '^p2pbench: --size 3: bytes, a multiple of 4' '$TMP/err'"
+"$PB" --iters 5x 2> "$TMP/err"; echo $? > "$TMP/rc"
+check "--iters 5x: usage error 64 (no number with trailing text)" rc_is 64
+"$PB" --sise 1M 2> "$TMP/err"; echo $? > "$TMP/rc"
+check "an unknown option: 64, one line, the nearest one suggested" sh -c "[ \$(cat '$TMP/rc') = 64 ] && [ \$(wc -l < '$TMP/err') = 1 ] && grep -q 'p2pbench: --sise: unknown option; did you mean --size?' '$TMP/err'"
+
+# Every --json run prints one object, errors included.
+LD_LIBRARY_PATH=/nonexistent "$PB" --json > "$TMP/out" 2> /dev/null; echo $? > "$TMP/rc"
+check "--json without a driver: exit 2 and one JSON object with the error" sh -c "[ \$(cat '$TMP/rc') = 2 ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (list(d)[0]==\"version\" and \"libcuda.so.1\" in d[\"error\"] and d[\"exit_status\"]==2))' '$TMP/out'"
+"$PB" --json --size 3 > "$TMP/out" 2> /dev/null; echo $? > "$TMP/rc"
+check "--json with a bad option value: exit 64 and a JSON error object" sh -c "[ \$(cat '$TMP/rc') = 64 ] && grep -q '\"exit_status\":64' '$TMP/out'"
+env FAKECUDA_DEVICES=2 FAKECUDA_BUSIDS=00000000:3B:00.0,0000:5e:00.0 "$PB" --size 64K --iters 1 --reps 1 --json > "$TMP/out"
+check "--json: addresses in the one form (0000:3b:00.0, from the driver's 00000000:3B:00.0)" json 'd["gpus"][0]["address"]=="0000:3b:00.0" and d["gpus"][1]["address"]=="0000:5e:00.0"'
+check "--json: the driver's CUDA version and the lookup used" json 'd["driver"]=={"cuda_version": "12.4", "lookup": "cuGetProcAddress_v2"}'
+
+# The loader: cuGetProcAddress_v2 (CUDA 12+) where exported, else the old one.
+run FAKECUDA_DEVICES=2
+check "a CUDA 12 driver: entry points through cuGetProcAddress_v2" has "Driver: CUDA 12.4, entry points through cuGetProcAddress_v2"
+run FAKECUDA_DEVICES=2 FAKECUDA_V1_BROKEN=1
+check "... never through the old lookup where _v2 exists (the old one broken: still PASS)" sh -c "[ \$(cat '$TMP/rc') = 0 ] && grep -q '^PASS' '$TMP/out'"
+run FAKECUDA_DEVICES=2 FAKECUDA_DRIVER_VERSION=11080
+check "a driver older than the API asked for: asked for its own version, loads" sh -c "[ \$(cat '$TMP/rc') = 0 ] && grep -q 'Driver: CUDA 11.8' '$TMP/out'"
+run FAKECUDA_DEVICES=2 LD_LIBRARY_PATH=$QP2P_BUILD/tests/p2pbench
+check "a CUDA 11 driver (no _v2 exported): the 4-argument cuGetProcAddress, PASS" sh -c "[ \$(cat '$TMP/rc') = 0 ] && grep -q 'Driver: CUDA 11.8, entry points through cuGetProcAddress\$' '$TMP/out'"
+run FAKECUDA_DEVICES=2 FAKECUDA_MISSING=cuLaunchKernel
+check "an entry point the driver lacks: exit 2, named with the lookup" sh -c "[ \$(cat '$TMP/rc') = 2 ] && grep -q 'does not provide cuLaunchKernel through cuGetProcAddress_v2' '$TMP/err'"
 check "p2pbench --help names every option it takes" sh -c "'$PB' --help | grep -q -- '--devices LIST'"
 done_testing

@@ -12,6 +12,19 @@
  *   FAKECUDA_MIRROR=1       writes over the peer mapping land in a private
  *                           copy, not in the owner's memory (the GeForce
  *                           report): reads by the owner see nothing
+ *   FAKECUDA_HANG=1         a copy over P2P never returns (a hung data path)
+ *   FAKECUDA_BAD_KERNEL=1   the kernel stores a wrong pattern (a kernel the
+ *                           driver runs wrongly), on one GPU alone too
+ *   FAKECUDA_DRIVER_VERSION=N  what cuDriverGetVersion says (default 12040;
+ *                           11080 when built with FAKECUDA_V1_ONLY); asking
+ *                           cuGetProcAddress for a newer API fails, as
+ *                           strictly as a driver could
+ *   FAKECUDA_V1_BROKEN=1    the old 4-argument cuGetProcAddress finds
+ *                           nothing: only a caller of _v2 loads
+ *   FAKECUDA_MISSING=NAME   the driver lacks entry point NAME
+ * Built with -DFAKECUDA_V1_ONLY it exports only cuGetProcAddress, as CUDA
+ * 11.x drivers do; otherwise also cuGetProcAddress_v2 (CUDA 12.0+, with its
+ * symbolStatus argument).
  * Copies happen when issued; events read a clock that advances by a
  * bandwidth model (P2P on: 50 GB/s, staged: 20 GB/s), so figures are
  * deterministic and P2P on is faster. */
@@ -20,6 +33,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef int CUresult;
 typedef unsigned long long CUdeviceptr;
@@ -84,7 +98,14 @@ static char *target(CUdeviceptr p, int by)
 }
 
 static CUresult cuInit(unsigned f) { (void)f; return ndev() ? OK : E_NO_DEVICE; }
-static CUresult cuDriverGetVersion(int *v) { *v = 12040; return OK; }
+#ifdef FAKECUDA_V1_ONLY
+#define DRIVER_VERSION 11080
+#else
+#define DRIVER_VERSION 12040
+#endif
+static int driver_version(void) { return env_int("FAKECUDA_DRIVER_VERSION", DRIVER_VERSION); }
+/* Exported under its plain name, as every driver does. */
+CUresult cuDriverGetVersion(int *v) { *v = driver_version(); return OK; }
 static CUresult cuGetErrorString(CUresult r, const char **s)
 {
 	*s = r == E_OOM ? "out of memory" : r == E_NO_DEVICE ? "no CUDA-capable device is detected" : "fake error";
@@ -202,6 +223,8 @@ static CUresult cuMemcpyPeerAsync(CUdeviceptr dst, struct ctx *dc, CUdeviceptr s
 	(void)s;
 	if (!to)
 		return E_INVALID;
+	while (p2p && env_int("FAKECUDA_HANG", 0))
+		pause();
 	memcpy(to, (void *)(uintptr_t)src, n);
 	advance(n, p2p);
 	return OK;
@@ -244,7 +267,7 @@ static CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, u
 		return E_INVALID;
 	to = (uint32_t *)target(dst, current);
 	for (uint32_t k = 0; k < n; k++)
-		to[k] = k ^ seed;
+		to[k] = k ^ seed ^ (uint32_t)env_int("FAKECUDA_BAD_KERNEL", 0);
 	advance((size_t)n * 4, true);
 	return OK;
 }
@@ -262,15 +285,35 @@ static const struct { const char *name; void *fn; } table[] = {
 	ENTRY(cuModuleGetFunction), ENTRY(cuLaunchKernel),
 };
 
-/* The driver's own lookup, as p2pbench calls it. */
+#define NOT_FOUND 500 /* CUDA_ERROR_NOT_FOUND */
+
+static void *find_entry(const char *name, int version)
+{
+	const char *missing = getenv("FAKECUDA_MISSING");
+
+	if (version > driver_version() || (missing && !strcmp(missing, name)))
+		return NULL;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (!strcmp(table[i].name, name))
+			return table[i].fn;
+	return NULL;
+}
+
+/* The CUDA 11.3 lookup: four arguments. */
 CUresult cuGetProcAddress(const char *name, void **fn, int version, unsigned long long flags)
 {
-	(void)version, (void)flags;
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (!strcmp(table[i].name, name)) {
-			*fn = table[i].fn;
-			return OK;
-		}
-	*fn = NULL;
-	return 500; /* CUDA_ERROR_NOT_FOUND */
+	(void)flags;
+	*fn = env_int("FAKECUDA_V1_BROKEN", 0) ? NULL : find_entry(name, version);
+	return *fn ? OK : NOT_FOUND;
 }
+
+#ifndef FAKECUDA_V1_ONLY
+/* The CUDA 12.0 lookup: symbolStatus 0 found, 1 not found. */
+CUresult cuGetProcAddress_v2(const char *name, void **fn, int version, unsigned long long flags, int *status)
+{
+	(void)flags;
+	*fn = find_entry(name, version);
+	*status = *fn ? 0 : 1;
+	return *fn ? OK : NOT_FOUND;
+}
+#endif
