@@ -16,6 +16,7 @@
 #include "hostplan.h"
 #include "nvsmi.h"
 #include "partition.h"
+#include "recipe.h"
 #include "strbuf.h"
 #include "sysfs.h"
 
@@ -33,6 +34,12 @@ static void help(void)
 	       "                           `nvidia-smi --query-gpu=index,pci.bus_id --format=csv`\n"
 	       "  -w, --write              write [map] and mode = map to the host file (root)\n"
 	       "  -n, --dry-run            with --write: print the file; change nothing\n"
+	       "      --for TARGET         the groups the wrapper uses as a scheduler recipe that\n"
+	       "                           keeps each VM's GPUs in one group: proxmox (resource\n"
+	       "                           mappings), nova ([pci] lines, flavors) or libvirt\n"
+	       "                           (node device names)\n"
+	       "      --hostname NAME      with --for: the host's name for the scheduler\n"
+	       "                           (default: this host's, up to its first dot for proxmox)\n"
 	       "  -c, --config FILE        operator configuration (default /etc/qemu-p2p.conf)\n"
 	       "      --sysfs DIR          sysfs root (default /sys)\n"
 	       "  -j, --json               print one JSON object\n"
@@ -40,7 +47,7 @@ static void help(void)
 }
 
 struct opts {
-	const char *config, *sysfs, *nvsmi;
+	const char *config, *sysfs, *nvsmi, *target, *hostname;
 	enum link_level level;
 	bool level_set, write, dry_run, json;
 };
@@ -304,6 +311,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "from-nvidia-smi", required_argument, NULL, 'N' },
 		{ "write", no_argument, NULL, 'w' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "for", required_argument, NULL, 'F' },
+		{ "hostname", required_argument, NULL, 'H' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "sysfs", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
@@ -322,6 +331,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'N': o->nvsmi = optarg; break;
 		case 'w': o->write = true; break;
 		case 'n': o->dry_run = true; break;
+		case 'F':
+			if (!recipe_target_known(optarg))
+				return cli_usage("plan", "--for %s: use " RECIPE_TARGETS, optarg);
+			o->target = optarg;
+			break;
+		case 'H': o->hostname = optarg; break;
 		case 'c': o->config = optarg; break;
 		case 's': o->sysfs = optarg; break;
 		case 'j': o->json = true; break;
@@ -335,6 +350,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		return cli_usage("plan", "--level and --from-nvidia-smi exclude each other");
 	if (o->dry_run && !o->write)
 		return cli_usage("plan", "--dry-run goes with --write");
+	if (o->target && (o->level_set || o->nvsmi || o->write))
+		return cli_usage("plan",
+				 "--for takes the groups the wrapper uses: leave out --level, --from-nvidia-smi "
+				 "and --write (write the groups first, then run --for)");
+	if (o->hostname && !o->target)
+		return cli_usage("plan", "--hostname goes with --for");
 	return 0;
 }
 
@@ -348,6 +369,8 @@ int cmd_plan(int argc, char **argv)
 
 	if (r)
 		return r < 0 ? 0 : r;
+	if (o.target)
+		return recipe_plan(o.target, o.hostname, o.config, o.sysfs, o.json);
 	if (o.write && !o.dry_run && geteuid() != 0) {
 		fprintf(stderr, "qemu-p2p plan: --write needs root (the host file is root's); try --dry-run\n");
 		return 1;
