@@ -47,6 +47,15 @@ size_t recipe_group_size(const struct recipe *r, int group)
 	return n;
 }
 
+int recipe_largest_group(const struct recipe *r)
+{
+	int best = 0;
+
+	for (int g = 1; g < r->n_groups; g++)
+		best = recipe_group_size(r, g) > recipe_group_size(r, best) ? g : best;
+	return best;
+}
+
 char *recipe_group_list(const struct recipe *r, int group)
 {
 	struct strbuf b = { 0 };
@@ -58,7 +67,9 @@ char *recipe_group_list(const struct recipe *r, int group)
 	return sb_take(&b);
 }
 
-bool recipe_proxmox_node(char *host)
+/* Proxmox's node name: the host name up to its first dot, as pve-common's
+ * INotify::nodename takes it; false when Proxmox would refuse it. */
+static bool proxmox_node(char *host)
 {
 	size_t n;
 
@@ -92,7 +103,7 @@ static int host_name(const struct target *t, const char *given, char *out, size_
 		return r;
 	}
 	out[size - 1] = '\0';
-	if (!strcmp(t->name, "proxmox") ? !recipe_proxmox_node(out) : !plain_word(out)) {
+	if (!strcmp(t->name, "proxmox") ? !proxmox_node(out) : !plain_word(out)) {
 		cli_error("--for %s: host name '%s' is not a %s; give the name the scheduler knows with --hostname",
 			  t->name, given ? given : out,
 			  !strcmp(t->name, "proxmox") ? "Proxmox node name (letters, digits, '-' inside)"

@@ -37,16 +37,15 @@ void recipe_proxmox(const struct recipe *r, struct strbuf *out, struct json_obje
 void recipe_nova(const struct recipe *r, struct strbuf *out, struct json_object *const *groups);
 void recipe_libvirt(const struct recipe *r, struct strbuf *out, struct json_object *const *groups);
 
-/* Proxmox's node name: the host name up to its first dot, as pve-cluster
- * takes it; false when Proxmox would refuse it as a node name. */
-bool recipe_proxmox_node(char *host);
-
-/* Helpers the recipes share. */
+/* Helpers the recipes share. A strbuf's text, "" where nothing was added
+ * (an allocation failed: the caller's out->oom says so). */
 static inline const char *recipe_str(const struct strbuf *b)
 {
 	return b->s ? b->s : "";
 }
 size_t recipe_group_size(const struct recipe *r, int group);
+/* The first group that no other outnumbers (two GPUs at least). */
+int recipe_largest_group(const struct recipe *r);
 /* "0000:05:00.0 0000:06:00.0": the addresses of a group (owned). */
 char *recipe_group_list(const struct recipe *r, int group);
 

@@ -165,8 +165,8 @@ static void one_group(const struct recipe *r, int group, struct strbuf *out)
 
 static void before_placement(const struct recipe *r, struct strbuf *out)
 {
+	int biggest = recipe_largest_group(r);
 	char why[128];
-	int biggest = 0;
 
 	sb_addf(out, "#\n# Before 2023.1 (checked with Zed, 26.2) no alias can name a group, and Nova\n"
 		     "# takes devices from pools of one vendor, product and NUMA node. NUMA is the only\n"
@@ -188,8 +188,6 @@ static void before_placement(const struct recipe *r, struct strbuf *out)
 		sb_addf(out, "#   flavor: --property hw:numa_nodes=1 --property pci_passthrough:alias=p2p-numa:N\n");
 		return;
 	}
-	for (int g = 1; g < r->n_groups; g++)
-		biggest = recipe_group_size(r, g) > recipe_group_size(r, biggest) ? g : biggest;
 	sb_addf(out,
 		"# Here it cannot: %s.\n"
 		"# What Zed can do: offer Nova the GPUs of one group only (group %d, none\n"

@@ -68,17 +68,18 @@ static void mapping(const struct recipe *r, int group, struct strbuf *out, struc
 	sb_free(&desc);
 }
 
-/* The hostpciN lines of a VM that takes a whole group (group 0). */
+/* The hostpciN lines of a VM that takes a whole group, the largest. */
 static void vm_lines(const struct recipe *r, struct strbuf *out)
 {
-	size_t n = recipe_group_size(r, 0);
+	int g = recipe_largest_group(r);
+	size_t n = recipe_group_size(r, g);
 	struct strbuf qm = { 0 };
 
 	n = n > PROXMOX_MAX_HOSTPCI ? PROXMOX_MAX_HOSTPCI : n;
-	sb_addf(out, "#\n# A VM with %zu GPUs of group 0 (/etc/pve/qemu-server/VMID.conf):\n", n);
+	sb_addf(out, "#\n# A VM with %zu GPUs of group %d (/etc/pve/qemu-server/VMID.conf):\n", n, g);
 	for (size_t i = 0; i < n; i++) {
-		sb_addf(out, "#   hostpci%zu: mapping=p2p-%s-g0,pcie=1\n", i, r->host);
-		sb_addf(&qm, " --hostpci%zu mapping=p2p-%s-g0,pcie=1", i, r->host);
+		sb_addf(out, "#   hostpci%zu: mapping=p2p-%s-g%d,pcie=1\n", i, r->host, g);
+		sb_addf(&qm, " --hostpci%zu mapping=p2p-%s-g%d,pcie=1", i, r->host, g);
 	}
 	sb_addf(out, "# or: qm set VMID%s\n", recipe_str(&qm));
 	out->oom |= qm.oom;

@@ -151,7 +151,7 @@ def check_proxmox(recipe, sysfs, node):
     vm = re.findall(r"^#   hostpci(\d+): mapping=([^,\s]+)", text, re.M)
     names = {m for _, m in vm}
     result(len(names) == 1 and names <= set(sections) and
-           len(vm) <= len(next(iter(sections.values()))["map"]) and
+           len(vm) <= len(sections[vm[0][1]]["map"]) and
            [int(i) for i, _ in vm] == list(range(len(vm))),
            "the VM lines name one mapping, hostpci0 up, no more than it holds", vm)
 
