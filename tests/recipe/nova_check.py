@@ -2,7 +2,7 @@
 """The recipe of `qemu-p2p plan --for nova`, checked with Nova's own code.
 
 Runs with the Python of a root where Debian's python3-nova is installed
-(tools/nova-root.sh builds them): Debian 12's Zed (26.2) and Debian 13's
+(tests/recipe/prepare.sh builds them): Debian 12's Zed (26.2) and Debian 13's
 2025.1 (31.0). Usage:
 
     nova_check.py RECIPE SYSFS PLAN_JSON
@@ -179,7 +179,9 @@ def check_pools(recipe, funcs, group_of, tmp):
                 if not one_group(got, group_of):
                     split.append([d.address for d in got])
             where = "" if node is None else f" with hw:numa_nodes=1 on NUMA node {node}"
-            result(not split, f"the pre-2023.1 block: {vms} VMs of {name}:{n}{where}, each in one group", split)
+            room = sum(1 for d in devs if node is None or d.numa_node == node)
+            result(not split and (vms > 0) == (n <= room),
+                   f"the pre-2023.1 block: {vms} VMs of {name}:{n}{where}, each in one group", split)
 
 
 def check_numa_claim(funcs, group_of):
