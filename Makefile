@@ -26,7 +26,7 @@ check: build
 
 # plan --for read by Proxmox's and Nova's own code: their sources and two
 # Debian roots with Nova (Zed, 2025.1) made once under build-recipes (root;
-# about 1.7 GB and 5 minutes from the mirror), then the recipe test, which
+# about 1.7 GB and 8 minutes from the mirror), then the recipe test, which
 # make check runs with whatever is there.
 check-recipes: build
 	@sh tests/recipe/prepare.sh build-recipes
