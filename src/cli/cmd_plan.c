@@ -17,6 +17,7 @@
 #include "hostplan.h"
 #include "nvsmi.h"
 #include "partition.h"
+#include "recipe.h"
 #include "resolve.h"
 #include "strbuf.h"
 #include "sysfs.h"
@@ -41,6 +42,12 @@ static void help(void)
 	       "      --partial            with --write: write a plan that leaves GPUs of this\n"
 	       "                           host in no group, or names GPUs it does not have\n"
 	       "  -n, --dry-run            with --write: print the file; change nothing\n"
+	       "      --for TARGET         the groups the wrapper uses as a scheduler recipe that\n"
+	       "                           keeps each VM's GPUs in one group: proxmox (resource\n"
+	       "                           mappings), nova ([pci] lines, flavors) or libvirt\n"
+	       "                           (node device names)\n"
+	       "      --hostname NAME      with --for: the host's name for the scheduler\n"
+	       "                           (default: this host's, up to its first dot for proxmox)\n"
 	       "  -c, --config FILE        operator configuration (default /etc/qemu-p2p.conf)\n"
 	       "      --sysfs DIR          sysfs root (default /sys)\n"
 	       "  -j, --json               print one JSON object\n"
@@ -48,7 +55,7 @@ static void help(void)
 }
 
 struct opts {
-	const char *config, *sysfs, *nvsmi;
+	const char *config, *sysfs, *nvsmi, *target, *hostname;
 	enum link_level level;
 	bool level_set, write, partial, dry_run, json;
 };
@@ -475,11 +482,12 @@ static int write_plan(const struct opts *o, const struct verdict *v, const struc
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longs[] = {
-		{ "level", required_argument, NULL, 'l' }, { "from-nvidia-smi", required_argument, NULL, 'N' },
-		{ "write", no_argument, NULL, 'w' },       { "partial", no_argument, NULL, 'P' },
-		{ "dry-run", no_argument, NULL, 'n' },     { "config", required_argument, NULL, 'c' },
-		{ "sysfs", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },        { 0 },
+		{ "level", required_argument, NULL, 'l' },    { "from-nvidia-smi", required_argument, NULL, 'N' },
+		{ "write", no_argument, NULL, 'w' },          { "partial", no_argument, NULL, 'P' },
+		{ "dry-run", no_argument, NULL, 'n' },        { "for", required_argument, NULL, 'F' },
+		{ "hostname", required_argument, NULL, 'H' }, { "config", required_argument, NULL, 'c' },
+		{ "sysfs", required_argument, NULL, 's' },    { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },           { 0 },
 	};
 	int c;
 
@@ -494,6 +502,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'w': o->write = true; break;
 		case 'P': o->partial = true; break;
 		case 'n': o->dry_run = true; break;
+		case 'F':
+			if (!recipe_target_known(optarg))
+				return cli_usage("plan", "--for %s: use " RECIPE_TARGETS, optarg);
+			o->target = optarg;
+			break;
+		case 'H': o->hostname = optarg; break;
 		case 'c': o->config = optarg; break;
 		case 's': o->sysfs = optarg; break;
 		case 'j': o->json = true; break;
@@ -509,6 +523,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		return cli_usage("plan", "--dry-run goes with --write");
 	if (o->partial && !o->write)
 		return cli_usage("plan", "--partial goes with --write");
+	if (o->target && (o->level_set || o->nvsmi || o->write))
+		return cli_usage("plan",
+				 "--for takes the groups the wrapper uses: leave out --level, --from-nvidia-smi "
+				 "and --write (write the groups first, then run --for)");
+	if (o->hostname && !o->target)
+		return cli_usage("plan", "--hostname goes with --for");
 	return 0;
 }
 
@@ -552,6 +572,8 @@ int cmd_plan(int argc, char **argv)
 
 	if (r)
 		return r < 0 ? 0 : r;
+	if (o.target)
+		return recipe_plan(o.target, o.hostname, o.config, o.sysfs, o.json);
 	if (o.write && !o.dry_run && geteuid() != 0) {
 		cli_error("--write needs root (the host file is root's); try --dry-run");
 		return 1;
