@@ -139,7 +139,8 @@ static void hotplug_why(const struct hostplan *p, struct strbuf *b)
 		sb_addf(b, " %zu GPU%s in no group;", ungrouped, ungrouped == 1 ? "" : "s");
 	for (size_t i = 0; i < p->n_vfio_others; i++)
 		sb_addf(b, "%s%s",
-			i ? ", " : " bound to vfio-pci but not an NVIDIA GPU (QEMU would refuse the clique): ",
+			i ? ", "
+			  : " bound to vfio-pci and not a GPU (the -global clique reaches them, and QEMU refuses it there): ",
 			pci_addr_format(&p->vfio_others[i], a));
 	if (b->len && b->s[b->len - 1] == ';')
 		b->s[--b->len] = '\0';
