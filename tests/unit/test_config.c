@@ -152,6 +152,13 @@ static void test_unknown_key_warns(void **state)
 	assert_null(f.error);
 	assert_int_equal(f.n_warnings, 2);
 	assert_string_equal(f.warnings[0], "t.conf:3: unknown key 'colour' in [cliques], ignored");
+	assert_string_equal(f.warnings[1], "t.conf:4: unknown section [future], ignored with its keys");
+	conf_file_free(&f);
+	/* A mistyped section: said once, at its own line, with the nearest. */
+	f = parse("# c\n[clique]\nmode = map\nlevel = PIX\n", false);
+	assert_int_equal(f.n_warnings, 1);
+	assert_string_equal(f.warnings[0],
+			    "t.conf:2: unknown section [clique], ignored with its keys; did you mean [cliques]?");
 	conf_file_free(&f);
 	/* Facts are not the operator's to write: unknown in the operator file. */
 	f = parse("[qemu]\nidentity = 1:2:3:4\n", false);
