@@ -55,7 +55,8 @@ static void help_uninstall(void)
 	       "Undo install. Domains defined while the wrapper was installed name its path:\n"
 	       "the wrapper is then replaced by a link to the packaged QEMU so they keep\n"
 	       "starting (without P2P), and they are listed with how to define them again.\n"
-	       "Needs root (--dry-run does not).\n\n"
+	       "A domain file in /etc/libvirt/qemu that cannot be read or parsed is named\n"
+	       "and counted as naming the wrapper. Needs root (--dry-run does not).\n\n"
 	       "Options:\n"
 	       "      --redefine     define those domains again with the packaged QEMU (through\n"
 	       "                     libvirt, which must be running), so nothing names the wrapper\n"
@@ -194,60 +195,68 @@ static int install(struct inst *c)
 	return 0;
 }
 
-/* virsh dumpxml --inactive, <emulator> replaced, virsh define. */
+/* virsh dumpxml --inactive, <emulator> replaced (libxml2), virsh define. */
 static int redefine(struct inst *c, const char *name, const char *from)
 {
-	char *dump[] = { (char *)"virsh",           (char *)"-q",      (char *)"-c",
+	char *dump[] = { (char *)"/usr/bin/virsh",  (char *)"-q",      (char *)"-c",
 			 (char *)"qemu:///system",  (char *)"dumpxml", (char *)"--inactive",
 			 (char *)"--security-info", (char *)name,      NULL };
-	char old[300], tmpl[] = "/tmp/qemu-p2p-domain.XXXXXX";
+	char tmpl[] = "/tmp/qemu-p2p-domain.XXXXXX";
 	_cleanup_free_ char *xml = NULL, *out = NULL, *fixed = NULL;
-	char *def[] = { (char *)"virsh",  (char *)"-q", (char *)"-c", (char *)"qemu:///system",
-			(char *)"define", tmpl,         NULL };
+	char *def[] = { (char *)"/usr/bin/virsh", (char *)"-q", (char *)"-c", (char *)"qemu:///system",
+			(char *)"define",         tmpl,         NULL };
 	struct err e = { { 0 } };
-	int status = 1, fd;
-	char *at;
+	int status = 1, fd, r;
 
 	if (c->dry_run)
 		return 0;
-	snprintf(old, sizeof(old), "<emulator>%s</emulator>", from);
-	dump[0] = def[0] = (char *)"/usr/bin/virsh";
-	if (cli_capture(dump, &xml, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) ||
-	    !(at = strstr(xml, old)))
-		return inst_fail(c, -EIO, "domain %s: cannot read it through libvirt: %.*s", name, first_line(xml),
+	if (cli_capture(dump, &xml, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return inst_fail(c, -EIO, "domain %s: virsh dumpxml failed: %.*s", name, first_line(xml),
 				 xml ? xml : "");
-	if (asprintf(&fixed, "%.*s<emulator>%s</emulator>%s", (int)(at - xml), xml, c->l.packaged, at + strlen(old)) <
-		    0 ||
-	    (fd = mkstemp(tmpl)) < 0)
-		return -ENOMEM;
+	if ((r = domain_xml_set_emulator(xml, from, c->l.packaged, &fixed, &e)) < 0)
+		return inst_fail(c, r, "domain %s: %s", name, e.msg);
+	/* 0600: with --security-info the XML may hold passwords. */
+	if ((fd = mkstemp(tmpl)) < 0)
+		return inst_fail(c, -errno, "%s: %s", tmpl, strerror(errno));
 	close(fd);
-	atomic_write(tmpl, fixed, strlen(fixed), 0600, &e);
-	cli_capture(def, &out, &status);
+	if ((r = atomic_write(tmpl, fixed, strlen(fixed), 0600, &e)) == 0)
+		cli_capture(def, &out, &status);
 	unlink(tmpl);
+	if (r < 0)
+		return inst_fail(c, r, "%s", e.msg);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		return inst_fail(c, -EIO, "domain %s: virsh define failed: %.*s", name, first_line(out),
 				 out ? out : "");
 	return 0;
 }
 
-/* Defined domains that name path (redefined first with --redefine). */
+/* Defined domains that may start path (redefined first with --redefine):
+ * those that name it, and those whose file could not be read, which may. */
 static size_t users(struct inst *c, const char *path)
 {
 	struct domain *d = NULL;
 	size_t n = 0, count = 0;
+	int r = domains_list(&c->l, &d, &n);
 
-	domains_list(&c->l, &d, &n);
+	if (r < 0) {
+		cli_error("/etc/libvirt/qemu: cannot list the defined domains: %s; %s is kept as if one named it",
+			  strerror(-r), path);
+		return 1;
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(d[i].emulator, path))
+		if (!domain_may_use(&d[i], path))
 			continue;
-		if (c->redefine && redefine(c, d[i].name, path) == 0) {
+		if (d[i].error[0])
+			cli_error("/etc/libvirt/qemu/%s.xml: cannot be read: %s; counted as naming %s", d[i].name,
+				  d[i].error, path);
+		else if (c->redefine && redefine(c, d[i].name, path) == 0) {
 			inst_note(c, d[i].name, "domain defined again with the packaged QEMU");
 			continue;
 		}
 		count++;
 		json_object_array_add(c->domains, json_object_new_string(d[i].name));
 		if (!c->json)
-			printf("domain %s names %s\n", d[i].name, path);
+			printf("domain %s %s %s\n", d[i].name, d[i].error[0] ? "may name" : "names", path);
 	}
 	free(d);
 	return count;

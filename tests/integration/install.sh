@@ -82,6 +82,81 @@ check "--purge never touches the operator's file" [ -f "$R/etc/qemu-p2p.conf" ]
 uninst --json > "$TMP/u2"
 check "uninstall again: nothing to do" json_is "$TMP/u2" 'not d["changed"]'
 
+# Domain files are read with libxml2, as libvirt reads them: libvirt's own
+# saved files (tests/fixtures/libvirt-saved), then files that fool a text
+# search for "<emulator>". W is the wrapper's path, B a path named only
+# where libvirt does not look.
+W=/usr/local/bin/qemu-system-x86_64 B=/opt/bogus/qemu-system-x86_64
+domains() { # domains NAME...: only these files of $DOMS are defined
+	rm -rf "$R/etc/libvirt/qemu"; mkdir -p "$R/etc/libvirt/qemu"
+	for f; do cp "$DOMS/$f.xml" "$R/etc/libvirt/qemu/"; done
+}
+# status_says PYTHON: over status --json's domains as d = {name: emulator or "ERROR: why"}.
+status_says() {
+	"$CLI" status --root "$R" --json > "$TMP/st.json"
+	python3 -c "import json,sys; d={x['name']: x['emulator'] if x['error'] is None else 'ERROR: '+x['error'] for x in json.load(open(sys.argv[1]))['domains']}; print('#', d); sys.exit(not ($1))" "$TMP/st.json"
+}
+DOMS=$QP2P_SRC/tests/fixtures/libvirt-saved
+newroot "$R"; inst > /dev/null 2>&1
+domains instance-0000002a gpu-vm
+check "libvirt's saved files: status shows the <emulator> libvirt filled in, and the one named" \
+	status_says "d=={'instance-0000002a': '$W', 'gpu-vm': '/usr/bin/qemu-system-x86_64'}"
+DOMS=$TMP/doms; mkdir -p "$DOMS"
+cat > "$DOMS/commented.xml" << XML
+<domain type='kvm'><name>commented</name><devices>
+  <!-- <emulator>$B</emulator> -->
+  <emulator>$W</emulator>
+</devices></domain>
+XML
+cat > "$DOMS/cdata.xml" << XML
+<domain type="kvm"><name>cdata</name><devices><emulator><![CDATA[$W]]></emulator></devices></domain>
+XML
+cat > "$DOMS/entity.xml" << XML
+<?xml version="1.0"?>
+<!DOCTYPE domain [ <!ENTITY qemu "qemu-system-x86&#95;64"> ]>
+<domain type='kvm'><name>entity</name><devices><emulator>/usr/local/bin/&qemu;</emulator></devices></domain>
+XML
+# Nova's metadata, in its namespace, before the devices: an <emulator> there
+# is not libvirt's, nor is one in another namespace inside <devices>.
+cat > "$DOMS/namespace.xml" << XML
+<domain type="kvm" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">
+  <name>namespace</name>
+  <metadata><nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1"><emulator>$B</emulator></nova:instance></metadata>
+  <devices><qemu:emulator>$B</qemu:emulator><emulator
+    >$W</emulator></devices>
+</domain>
+XML
+cat > "$DOMS/elsewhere.xml" << XML
+<domain type='kvm'><name>elsewhere</name>
+  <description>&lt;emulator&gt;$W&lt;/emulator&gt;</description>
+  <!-- <emulator>$W</emulator> -->
+  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
+</domain>
+XML
+printf '<domain type="kvm"><name>cut</name><devices><emulator>/usr/bin/qemu-system-x86_64</emulator>\n' > "$DOMS/cut.xml"
+domains commented cdata entity namespace elsewhere cut
+mkfifo "$R/etc/libvirt/qemu/fifo.xml"
+check "status: the real <emulator> past a comment, CDATA, entities, other namespaces; none from a comment or escaped text" \
+	status_says "all(d[n]=='$W' for n in ('commented','cdata','entity','namespace')) and d['elsewhere']=='/usr/bin/qemu-system-x86_64'"
+check "status: a file that does not parse and a FIFO named unreadable (line and why), not taken as naming nothing" \
+	status_says "d['cut'].startswith('ERROR: line 2: ') and d['fifo']=='ERROR: not a regular file'"
+"$CLI" status --root "$R" > "$TMP/st.txt"
+check "status text: the unreadable file named, and what that means" \
+	contains "$TMP/st.txt" "cut                  unreadable (/etc/libvirt/qemu/cut.xml: line 2: "
+uninst > "$TMP/u.out" 2> "$TMP/u.err"
+listed() {
+	local n
+	for n in commented cdata entity namespace; do grep -qx "domain $n names $W" "$TMP/u.out" || return 1; done
+	grep -qx "domain cut may name $W" "$TMP/u.out" && ! grep -q elsewhere "$TMP/u.out"
+}
+check "uninstall: each domain that names the wrapper is listed, the unreadable ones as 'may name'" listed
+check "uninstall: the unreadable files are named on stderr" sh -c "grep -q '^qemu-p2p uninstall: /etc/libvirt/qemu/cut.xml: cannot be read: line 2: ' '$TMP/u.err' && grep -q 'fifo.xml: cannot be read: not a regular file' '$TMP/u.err'"
+check "uninstall: the wrapper became a link to the packaged QEMU, not removed" [ "$(readlink "$R$W")" = /usr/bin/qemu-system-x86_64 ]
+inst > /dev/null 2>&1; domains cut; uninst --purge > /dev/null 2>&1
+check "uninstall --purge: a file that does not parse, alone, keeps the link (it may name the wrapper)" [ -L "$R$W" ]
+inst > /dev/null 2>&1; domains elsewhere; uninst --purge > /dev/null 2>&1
+check "uninstall --purge: the wrapper named only in a comment and in escaped text is removed" [ ! -e "$R$W" ]
+
 # A file of someone else's at the shadow path is never overwritten.
 newroot "$R"
 printf '#!/bin/sh\necho mine\n' > "$R/usr/local/bin/qemu-system-x86_64"; chmod 755 "$R/usr/local/bin/qemu-system-x86_64"
