@@ -206,7 +206,8 @@ int domains_list(const struct layout *l, struct domain **out, size_t *n)
 		}
 	}
 	closedir(d);
-	qsort(*out, *n, sizeof(**out), by_name); /* readdir's order is the file system's */
+	if (*n > 1) /* readdir's order is the file system's */
+		qsort(*out, *n, sizeof(**out), by_name);
 	return 0;
 }
 
