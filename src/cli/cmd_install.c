@@ -29,7 +29,11 @@ static void help_install(void)
 	printf("Usage: qemu-p2p install [OPTIONS]\n\n"
 	       "Activate the wrapper: libvirt (and Proxmox in divert mode) then start VMs\n"
 	       "through it. Records host facts (refresh), adds the AppArmor rules the wrapper\n"
-	       "needs, and runs a self-test. Never edits /etc/qemu-p2p.conf.\n\n"
+	       "needs, and runs a self-test. Never edits /etc/qemu-p2p.conf. Creates what it\n"
+	       "owns when missing: the wrapper's directory, /etc/qemu-p2p.d (host facts),\n"
+	       "/var/lib/qemu-p2p (its state) and AppArmor's local include for libvirt; no\n"
+	       "other directory. Needs root (--dry-run does not). Exits 1 when the self-test\n"
+	       "or refresh fails: VMs would then not start, or start without cliques.\n\n"
 	       "Options:\n"
 	       "  -m, --mode MODE    shadow (default): the wrapper at /usr/local/bin/qemu-system-ARCH\n"
 	       "                     (RHEL: /usr/bin/qemu-system-ARCH), the packaged QEMU untouched;\n"
@@ -37,7 +41,8 @@ static void help_install(void)
 	       "                     PATH.real (dpkg-divert), for Proxmox and hand-written domains\n"
 	       "      --root DIR     every path relative to DIR (image builds, tests)\n"
 	       "      --arch ARCH    QEMU target (default x86_64)\n"
-	       "      --wrapper FILE the qemu-p2p-wrap to install (default: the installed one)\n"
+	       "      --wrapper FILE the qemu-p2p-wrap to install (default: the installed one);\n"
+	       "                     anything else is refused\n"
 	       "      --no-refresh   skip refresh and the self-test (image builds: run refresh\n"
 	       "                     when the container starts on its host)\n"
 	       "  -n, --dry-run      print every step; change nothing\n"
@@ -50,7 +55,9 @@ static void help_uninstall(void)
 	printf("Usage: qemu-p2p uninstall [OPTIONS]\n\n"
 	       "Undo install. Domains defined while the wrapper was installed name its path:\n"
 	       "the wrapper is then replaced by a link to the packaged QEMU so they keep\n"
-	       "starting (without P2P), and they are listed with how to define them again.\n\n"
+	       "starting (without P2P), and they are listed with how to define them again.\n"
+	       "A domain file in /etc/libvirt/qemu that cannot be read or parsed is named\n"
+	       "and counted as naming the wrapper. Needs root (--dry-run does not).\n\n"
 	       "Options:\n"
 	       "      --redefine     define those domains again with the packaged QEMU (through\n"
 	       "                     libvirt, which must be running), so nothing names the wrapper\n"
@@ -76,14 +83,16 @@ static int put_wrapper(struct inst *c, const char *dst)
 	int r;
 
 	if (c->mode == INSTALL_SHADOW && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && !cli_is_wrapper(path))
-		return inst_fail(-EEXIST, "%s exists and is not qemu-p2p-wrap; move it away first", path);
+		return inst_fail(c, -EEXIST, "%s: exists and is not qemu-p2p-wrap; move it away first", path);
 	if ((r = read_file_at(AT_FDCWD, c->l.wrapper_src, 1 << 26, &data, &len)) < 0)
-		return inst_fail(r, "cannot read the wrapper %s (build it, or give --wrapper)", c->l.wrapper_src);
+		return inst_fail(c, r, "%s: cannot read the wrapper: %s", c->l.wrapper_src, err_text(r));
 	if (file_holds(path, data, len))
 		return 0;
+	if ((r = inst_mkdir(c, dst)) < 0)
+		return r;
 	inst_note(c, dst, "qemu-p2p-wrap");
 	if (!c->dry_run && (r = atomic_write(path, data, len, 0755, &e)) < 0)
-		return inst_fail(r, "%s", e.msg);
+		return inst_fail(c, r, "%s", e.msg);
 	return 0;
 }
 
@@ -92,49 +101,62 @@ static int write_state(struct inst *c)
 	char text[600];
 	struct rpath state;
 	struct err e = { { 0 } };
+	int r;
 
 	snprintf(text, sizeof(text), "# qemu-p2p install state; do not edit\nmode = %s\nwrapper = %s\nreal = %s%s\n",
 		 c->mode == INSTALL_DIVERT ? "divert" : "shadow", c->wrapper_at, c->l.packaged,
 		 c->mode == INSTALL_DIVERT ? ".real" : "");
 	if (file_holds(layout_path(&c->l, c->l.state, &state), text, strlen(text)))
 		return 0;
+	if ((r = inst_mkdir(c, c->l.state)) < 0)
+		return r;
 	inst_note(c, c->l.state, "install state");
-	return c->dry_run ? 0 : atomic_write(state.s, text, strlen(text), 0644, &e);
+	if (!c->dry_run && (r = atomic_write(state.s, text, strlen(text), 0644, &e)) < 0)
+		return inst_fail(c, r, "%s", e.msg);
+	return 0;
 }
 
-/* The host file's directory (/etc/qemu-p2p.d) is install's to make:
- * refresh and plan --write create no directory. */
-static void make_host_dir(void)
+/* The first line of a program's output, for a one-line message. */
+static int first_line(const char *out)
 {
-	_cleanup_free_ char *host = config_host_path(cli_config_path(NULL));
-
-	if (host && mkdir(dirname(host), 0755) < 0 && errno != EEXIST)
-		fprintf(stderr, "qemu-p2p install: cannot create %s: %s\n", host, strerror(errno));
+	return out ? (int)strcspn(out, "\n") : 0;
 }
 
-static void self_test(struct inst *c)
+/* refresh (host facts: without them the wrapper adds no clique), then QEMU
+ * -version through the wrapper (if that fails, so does every VM start). */
+static int self_test(struct inst *c)
 {
 	struct rpath wrapper;
 	char *argv[] = { (char *)layout_path(&c->l, c->wrapper_at, &wrapper), (char *)"-version", NULL };
 	char *rf[] = { (char *)"/proc/self/exe", (char *)"refresh", NULL };
 	_cleanup_free_ char *out = NULL, *rout = NULL;
 	FILE *o = c->json ? stderr : stdout; /* stdout carries the JSON */
-	int status = 0;
+	int status = 0, r;
 
 	if (c->l.root[0] || c->dry_run || c->no_refresh) {
 		fprintf(o, "refresh and self-test skipped%s: run \"qemu-p2p refresh\" on the host itself\n",
 			c->dry_run      ? " (dry run)"
 			: c->no_refresh ? " (--no-refresh)"
 					: " under --root");
-		return;
+		return 0;
 	}
-	make_host_dir();
-	if (cli_capture(rf, &rout, &status) == 0)
-		fputs(rout, o);
-	if (cli_capture(argv, &out, &status) == 0 && WIFEXITED(status) && !WEXITSTATUS(status) && strstr(out, "QEMU"))
-		fprintf(o, "self-test: %s -version reached %.*s\n", c->wrapper_at, (int)strcspn(out, "\n"), out);
-	else
-		fprintf(stderr, "qemu-p2p install: self-test failed: %s -version: %s\n", c->wrapper_at, out ? out : "");
+	if ((r = inst_mkdir(c, "/etc/qemu-p2p.d/host.conf")) < 0)
+		return r;
+	if ((r = cli_capture(rf, &rout, &status)) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		fputs(rout ? rout : "", stderr);
+		return inst_fail(c, r < 0 ? r : -EIO,
+				 "refresh failed (%s); VMs start without cliques until \"qemu-p2p refresh\" succeeds",
+				 r < 0 ? strerror(-r) : "its output is above");
+	}
+	fputs(rout, o);
+	if (cli_capture(argv, &out, &status) == 0 && WIFEXITED(status) && !WEXITSTATUS(status) && strstr(out, "QEMU")) {
+		fprintf(o, "self-test: %s -version reached %.*s\n", c->wrapper_at, first_line(out), out);
+		return 0;
+	}
+	return inst_fail(c, -EIO,
+			 "%s: self-test failed: -version did not reach QEMU (%.*s); VMs started through it "
+			 "fail: fix it or run \"qemu-p2p uninstall\"",
+			 c->wrapper_at, first_line(out), out ? out : "");
 }
 
 static int install(struct inst *c)
@@ -142,7 +164,8 @@ static int install(struct inst *c)
 	int r = 0;
 
 	if (c->mode == INSTALL_DIVERT && !c->l.dpkg && !c->l.rpm)
-		return inst_fail(-ENOTSUP, "divert mode needs dpkg or rpm under %s", c->l.root[0] ? c->l.root : "/");
+		return inst_fail(c, -ENOTSUP, "--mode divert: needs dpkg or rpm under %s",
+				 c->l.root[0] ? c->l.root : "/");
 	snprintf(c->wrapper_at, sizeof(c->wrapper_at), "%s", c->mode == INSTALL_DIVERT ? c->l.packaged : c->l.shadow);
 	if (c->mode == INSTALL_DIVERT) {
 		if ((r = pkg_link_real(c)) < 0)
@@ -164,7 +187,8 @@ static int install(struct inst *c)
 	inst_step_done(c);
 	if (!c->json && !c->dry_run)
 		printf("installed (%s): %s\n", c->mode == INSTALL_DIVERT ? "divert" : "shadow", c->wrapper_at);
-	self_test(c);
+	if ((r = self_test(c)) < 0)
+		return r;
 	if (!c->json && !c->dry_run)
 		printf("Next: domains defined before now keep their old emulator path until defined again\n"
 		       "(Nova: hard reboot; libvirt: virsh define). Live migration carries the emulator\n"
@@ -172,58 +196,68 @@ static int install(struct inst *c)
 	return 0;
 }
 
-/* virsh dumpxml --inactive, <emulator> replaced, virsh define. */
+/* virsh dumpxml --inactive, <emulator> replaced (libxml2), virsh define. */
 static int redefine(struct inst *c, const char *name, const char *from)
 {
-	char *dump[] = { (char *)"virsh",           (char *)"-q",      (char *)"-c",
+	char *dump[] = { (char *)"/usr/bin/virsh",  (char *)"-q",      (char *)"-c",
 			 (char *)"qemu:///system",  (char *)"dumpxml", (char *)"--inactive",
 			 (char *)"--security-info", (char *)name,      NULL };
-	char old[300], tmpl[] = "/tmp/qemu-p2p-domain.XXXXXX";
+	char tmpl[] = "/tmp/qemu-p2p-domain.XXXXXX";
 	_cleanup_free_ char *xml = NULL, *out = NULL, *fixed = NULL;
-	char *def[] = { (char *)"virsh",  (char *)"-q", (char *)"-c", (char *)"qemu:///system",
-			(char *)"define", tmpl,         NULL };
+	char *def[] = { (char *)"/usr/bin/virsh", (char *)"-q", (char *)"-c", (char *)"qemu:///system",
+			(char *)"define",         tmpl,         NULL };
 	struct err e = { { 0 } };
-	int status = 1, fd;
-	char *at;
+	int status = 1, fd, r;
 
 	if (c->dry_run)
 		return 0;
-	snprintf(old, sizeof(old), "<emulator>%s</emulator>", from);
-	dump[0] = def[0] = (char *)"/usr/bin/virsh";
-	if (cli_capture(dump, &xml, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) ||
-	    !(at = strstr(xml, old)))
-		return inst_fail(-EIO, "cannot read domain %s through libvirt: %s", name, xml ? xml : "");
-	if (asprintf(&fixed, "%.*s<emulator>%s</emulator>%s", (int)(at - xml), xml, c->l.packaged, at + strlen(old)) <
-		    0 ||
-	    (fd = mkstemp(tmpl)) < 0)
-		return -ENOMEM;
+	if (cli_capture(dump, &xml, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return inst_fail(c, -EIO, "domain %s: virsh dumpxml failed: %.*s", name, first_line(xml),
+				 xml ? xml : "");
+	if ((r = domain_xml_set_emulator(xml, from, c->l.packaged, &fixed, &e)) < 0)
+		return inst_fail(c, r, "domain %s: %s", name, e.msg);
+	/* 0600: with --security-info the XML may hold passwords. */
+	if ((fd = mkstemp(tmpl)) < 0)
+		return inst_fail(c, -errno, "%s: %s", tmpl, strerror(errno));
 	close(fd);
-	atomic_write(tmpl, fixed, strlen(fixed), 0600, &e);
-	cli_capture(def, &out, &status);
+	if ((r = atomic_write(tmpl, fixed, strlen(fixed), 0600, &e)) == 0)
+		cli_capture(def, &out, &status);
 	unlink(tmpl);
+	if (r < 0)
+		return inst_fail(c, r, "%s", e.msg);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return inst_fail(-EIO, "virsh define %s failed: %s", name, out ? out : "");
+		return inst_fail(c, -EIO, "domain %s: virsh define failed: %.*s", name, first_line(out),
+				 out ? out : "");
 	return 0;
 }
 
-/* Defined domains that name path (redefined first with --redefine). */
+/* Defined domains that may start path (redefined first with --redefine):
+ * those that name it, and those whose file could not be read, which may. */
 static size_t users(struct inst *c, const char *path)
 {
 	struct domain *d = NULL;
 	size_t n = 0, count = 0;
+	int r = domains_list(&c->l, &d, &n);
 
-	domains_list(&c->l, &d, &n);
+	if (r < 0) {
+		cli_error("/etc/libvirt/qemu: cannot list the defined domains: %s; %s is kept as if one named it",
+			  strerror(-r), path);
+		return 1;
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(d[i].emulator, path))
+		if (!domain_may_use(&d[i], path))
 			continue;
-		if (c->redefine && redefine(c, d[i].name, path) == 0) {
+		if (d[i].error[0])
+			cli_error("/etc/libvirt/qemu/%s.xml: cannot be read: %s; counted as naming %s", d[i].name,
+				  d[i].error, path);
+		else if (c->redefine && redefine(c, d[i].name, path) == 0) {
 			inst_note(c, d[i].name, "domain defined again with the packaged QEMU");
 			continue;
 		}
 		count++;
 		json_object_array_add(c->domains, json_object_new_string(d[i].name));
 		if (!c->json)
-			printf("domain %s names %s\n", d[i].name, path);
+			printf("domain %s %s %s\n", d[i].name, d[i].error[0] ? "may name" : "names", path);
 	}
 	free(d);
 	return count;
@@ -245,7 +279,7 @@ static int uninstall_shadow(struct inst *c, const char *at)
 		if (n) {
 			inst_note(c, at, "now a link to the packaged QEMU (domains above keep starting, without P2P)");
 			if (!c->dry_run && (r = atomic_symlink(c->l.packaged, path, &e)) < 0)
-				return inst_fail(r, "%s", e.msg);
+				return inst_fail(c, r, "%s", e.msg);
 			if (!c->json)
 				printf("Define them again to use %s: virsh dumpxml NAME > x.xml; edit <emulator>; "
 				       "virsh define x.xml (Nova: hard reboot)\n",
@@ -253,12 +287,12 @@ static int uninstall_shadow(struct inst *c, const char *at)
 		} else {
 			inst_note(c, at, "removed");
 			if (!c->dry_run && unlink(path) < 0)
-				return inst_fail(-errno, "cannot remove %s: %s", path, strerror(errno));
+				return inst_fail(c, -errno, "%s: cannot remove: %s", path, strerror(errno));
 		}
 	} else if (len > 0 && !strcmp(target, c->l.packaged) && c->purge && !n) {
 		inst_note(c, at, "link removed (no domain names it)");
 		if (!c->dry_run && unlink(path) < 0)
-			return inst_fail(-errno, "cannot remove %s: %s", path, strerror(errno));
+			return inst_fail(c, -errno, "%s: cannot remove: %s", path, strerror(errno));
 	}
 	inst_step_done(c);
 	return 0;
@@ -279,7 +313,7 @@ static int uninstall_divert(struct inst *c)
 		inst_note(c, c->l.packaged, "the packaged QEMU again");
 		unlink(tmp);
 		if (!c->dry_run && (link(real, tmp) < 0 || rename(tmp, path) < 0))
-			return inst_fail(-errno, "cannot put QEMU back at %s: %s", path, strerror(errno));
+			return inst_fail(c, -errno, "%s: cannot put QEMU back: %s", path, strerror(errno));
 	}
 	inst_step_done(c);
 	if ((r = c->l.dpkg ? pkg_divert(c, false) : pkg_dnf_actions(c, false)) < 0)
@@ -288,7 +322,7 @@ static int uninstall_divert(struct inst *c)
 	if (stat(path, &a) == 0 && stat(real, &b) == 0 && a.st_ino == b.st_ino) {
 		inst_note(c, real + strlen(c->l.root), "removed (same file as the packaged QEMU)");
 		if (!c->dry_run && unlink(real) < 0)
-			return inst_fail(-errno, "cannot remove %s: %s", real, strerror(errno));
+			return inst_fail(c, -errno, "%s: cannot remove: %s", real, strerror(errno));
 	}
 	inst_step_done(c);
 	return 0;
@@ -393,7 +427,7 @@ static int parse(int argc, char **argv, struct run_opts *o, struct inst *c)
 		case 'h': o->is_install ? help_install() : help_uninstall(); return 0;
 		default: return cli_bad_option(o->cmd, argv, longs);
 		}
-		if ((c->purge && misplaced(o, false, "--purge")) ||
+		if ((o->wrapper && misplaced(o, true, "--wrapper")) || (c->purge && misplaced(o, false, "--purge")) ||
 		    (c->redefine && misplaced(o, false, "--redefine")) ||
 		    (c->no_refresh && misplaced(o, true, "--no-refresh")))
 			return EXIT_USAGE;
@@ -417,7 +451,33 @@ static void print_json(const struct inst *c, int r)
 	json_object_object_add(j, "files", json_object_get(c->files));
 	json_object_object_add(j, "domains", json_object_get(c->domains));
 	json_object_object_add(j, "ok", json_object_new_boolean(r == 0));
+	if (r < 0)
+		json_object_object_add(j, "error", json_object_new_string(c->error));
 	cli_print_json(j);
+}
+
+/* What install copies must be a qemu-p2p wrapper: a copy of anything else
+ * at the emulator path would start every VM as that program. */
+static int check_wrapper(const char *path, bool given)
+{
+	const char *how = given ? "given with --wrapper" : "the default; build it, or give --wrapper";
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		int r = -errno;
+
+		cli_error("%s: %s (%s)", path, strerror(-r), how);
+		return r;
+	}
+	if (!S_ISREG(st.st_mode) || access(path, R_OK) < 0 || !cli_is_wrapper(path)) {
+		cli_error("%s: %s; nothing installed (%s)", path,
+			  !S_ISREG(st.st_mode)     ? "not a regular file"
+			  : access(path, R_OK) < 0 ? "cannot be read"
+						   : "not qemu-p2p-wrap (it lacks the wrapper's marker)",
+			  how);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int run(int argc, char **argv, bool is_install)
@@ -428,15 +488,22 @@ static int run(int argc, char **argv, bool is_install)
 		.is_install = is_install,
 	};
 	struct inst c = { .mode = INSTALL_SHADOW };
+	struct stat st;
 	int r = parse(argc, argv, &o, &c);
 
 	if (r >= 0)
 		return r;
 	if (geteuid() != 0 && !c.dry_run) {
-		fprintf(stderr, "qemu-p2p %s: run as root (or try --dry-run)\n", o.cmd);
+		cli_error("needs root: run it as root (or with --dry-run to see what it would change)");
+		return 1;
+	}
+	if (o.root && (r = stat(o.root, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR) < 0) {
+		cli_error("--root %s: %s", o.root, r == -ENOENT ? "no such directory" : strerror(-r));
 		return 1;
 	}
 	layout_init(&c.l, o.root, o.arch, o.wrapper);
+	if (is_install && check_wrapper(c.l.wrapper_src, o.wrapper) < 0)
+		return 1;
 	c.files = json_object_new_array();
 	c.domains = json_object_new_array();
 	r = is_install ? install(&c) : uninstall(&c);

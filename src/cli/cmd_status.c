@@ -145,7 +145,11 @@ static void print_text(const struct status *st)
 	print_blocked(v);
 	print_config(st);
 	for (size_t i = 0; i < st->n_doms; i++)
-		printf("domain:      %-20s %s\n", st->doms[i].name, st->doms[i].emulator);
+		if (st->doms[i].error[0])
+			printf("domain:      %-20s unreadable (/etc/libvirt/qemu/%s.xml: %s): may name any emulator\n",
+			       st->doms[i].name, st->doms[i].name, st->doms[i].error);
+		else
+			printf("domain:      %-20s %s\n", st->doms[i].name, st->doms[i].emulator);
 }
 
 static struct json_object *to_json(const struct status *st)
@@ -165,7 +169,10 @@ static struct json_object *to_json(const struct status *st)
 		struct json_object *d = json_object_new_object();
 
 		json_object_object_add(d, "name", json_object_new_string(st->doms[i].name));
-		json_object_object_add(d, "emulator", json_object_new_string(st->doms[i].emulator));
+		json_object_object_add(d, "emulator",
+				       st->doms[i].error[0] ? NULL : json_object_new_string(st->doms[i].emulator));
+		json_object_object_add(d, "error",
+				       st->doms[i].error[0] ? json_object_new_string(st->doms[i].error) : NULL);
 		json_object_array_add(doms, d);
 	}
 	json_object_object_add(j, "domains", doms);

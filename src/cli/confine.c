@@ -86,10 +86,10 @@ int confine_apparmor(struct inst *c, bool add)
 			sb_addf(&b, "\n");
 		aa_block(c, &b);
 	}
-	if (b.s && strcmp(b.s, old)) {
+	if (b.s && strcmp(b.s, old) && (r = inst_mkdir(c, AA_LOCAL)) == 0) {
 		inst_note(c, AA_LOCAL, add ? "AppArmor rules for the wrapper" : "AppArmor rules removed");
 		if (!c->dry_run && (r = atomic_write(path, b.s, b.len, 0644, &e)) < 0)
-			fprintf(stderr, "qemu-p2p: %s\n", e.msg);
+			inst_fail(c, r, "%s", e.msg);
 	}
 	sb_free(&b);
 	return r;

@@ -1,4 +1,5 @@
-/* Paths for install, uninstall and status (see layout.h). */
+/* Paths for install, uninstall and status, and the domains libvirt has
+ * defined (see layout.h). */
 #include "layout.h"
 
 #include <dirent.h>
@@ -10,7 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
 #include "util.h"
+
+/* A domain file libvirt wrote is a few kB; one this large is not read. */
+#define DOMAIN_MAX (1 << 20)
 
 #ifndef QEMU_P2P_WRAPPER_PATH
 #define QEMU_P2P_WRAPPER_PATH "/usr/libexec/qemu-p2p/qemu-p2p-wrap"
@@ -86,15 +93,87 @@ enum install_mode layout_state(const struct layout *l, char *path, size_t size)
 	return !strcmp(mode, "divert") ? INSTALL_DIVERT : !strcmp(mode, "shadow") ? INSTALL_SHADOW : INSTALL_NONE;
 }
 
-/* The text between <emulator> and </emulator>, or "" (libvirt fills it at
- * define time; XML escapes do not occur in these paths). */
-static void emulator_of(const char *xml, char *out, size_t size)
+/* Parses a domain file with the parser and options libvirt uses (libxml2,
+ * NONET: nothing fetched, no external DTD; comments, CDATA, character and
+ * internal entity references and namespaces are the parser's business) and
+ * checks the root is <domain>. libxml2 would print its errors on stderr:
+ * they are kept in why ("line N: what") instead. Owned result, or NULL. */
+static xmlDocPtr domain_parse(const char *xml, size_t len, const char *url, char *why, size_t size)
 {
-	const char *a = strstr(xml, "<emulator>"), *b = a ? strstr(a, "</emulator>") : NULL;
+	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+	xmlDocPtr doc = NULL;
+	xmlNodePtr root;
 
-	out[0] = '\0';
-	if (a && b)
-		snprintf(out, size, "%.*s", (int)(b - a - 10), a + 10);
+	if (!ctxt || len > INT_MAX) {
+		snprintf(why, size, "%s", ctxt ? "too large" : strerror(ENOMEM));
+		xmlFreeParserCtxt(ctxt);
+		return NULL;
+	}
+	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, url, NULL,
+				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc) {
+		xmlErrorPtr x = xmlCtxtGetLastError(ctxt);
+		const char *msg = x && x->message ? x->message : "not XML";
+
+		snprintf(why, size, "line %d: %.*s", x ? x->line : 0, (int)strcspn(msg, "\n"), msg);
+	} else if (!(root = xmlDocGetRootElement(doc)) || xmlStrcmp(root->name, BAD_CAST "domain")) {
+		snprintf(why, size, "no <domain> element at the top");
+		xmlFreeDoc(TAKE_PTR(doc));
+	}
+	xmlFreeParserCtxt(ctxt);
+	return doc;
+}
+
+static bool is_element(xmlNodePtr n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && !n->ns && !xmlStrcmp(n->name, BAD_CAST name);
+}
+
+/* The element libvirt takes the emulator from, string(./devices/emulator[1])
+ * below <domain>: the first <emulator> of the first <devices> that has one
+ * (elements in another namespace are not libvirt's). NULL when none. */
+static xmlNodePtr emulator_node(xmlDocPtr doc)
+{
+	for (xmlNodePtr d = xmlDocGetRootElement(doc)->children; d; d = d->next)
+		for (xmlNodePtr e = is_element(d, "devices") ? d->children : NULL; e; e = e->next)
+			if (is_element(e, "emulator"))
+				return e;
+	return NULL;
+}
+
+/* Its text, as libvirt uses it (no trimming): "" when there is none. */
+static void emulator_text(xmlNodePtr e, char *out, size_t size)
+{
+	xmlChar *text = e ? xmlNodeGetContent(e) : NULL;
+
+	snprintf(out, size, "%s", text ? (const char *)text : "");
+	xmlFree(text);
+}
+
+static void domain_read(const char *path, struct domain *dom)
+{
+	_cleanup_free_ char *xml = NULL;
+	size_t len = 0;
+	xmlDocPtr doc;
+	int r = read_file_at(AT_FDCWD, path, DOMAIN_MAX, &xml, &len);
+
+	if (r < 0) {
+		snprintf(dom->error, sizeof(dom->error), "%s", err_text(r));
+		return;
+	}
+	if (len >= DOMAIN_MAX) {
+		snprintf(dom->error, sizeof(dom->error), "1 MiB or larger, not read");
+		return;
+	}
+	if ((doc = domain_parse(xml, len, path, dom->error, sizeof(dom->error)))) {
+		emulator_text(emulator_node(doc), dom->emulator, sizeof(dom->emulator));
+		xmlFreeDoc(doc);
+	}
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct domain *)a)->name, ((const struct domain *)b)->name);
 }
 
 int domains_list(const struct layout *l, struct domain **out, size_t *n)
@@ -109,21 +188,55 @@ int domains_list(const struct layout *l, struct domain **out, size_t *n)
 		return errno == ENOENT ? 0 : -errno;
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
-		_cleanup_free_ char *path = NULL, *xml = NULL;
+		_cleanup_free_ char *path = NULL;
 		struct domain dom = { 0 };
 
 		if (len < 5 || strcmp(e->d_name + len - 4, ".xml"))
 			continue;
-		if (asprintf(&path, "%s/%s", dir.s, e->d_name) < 0 ||
-		    read_file_at(AT_FDCWD, path, 1 << 20, &xml, NULL) < 0)
-			continue;
 		snprintf(dom.name, sizeof(dom.name), "%.*s", (int)(len - 4), e->d_name);
-		emulator_of(xml, dom.emulator, sizeof(dom.emulator));
-		if (grow_array((void **)out, n, sizeof(dom), &dom) < 0) {
+		if (asprintf(&path, "%s/%s", dir.s, e->d_name) < 0)
+			path = NULL;
+		if (path)
+			domain_read(path, &dom);
+		if (!path || grow_array((void **)out, n, sizeof(dom), &dom) < 0) {
 			closedir(d);
+			free(TAKE_PTR(*out));
+			*n = 0;
 			return -ENOMEM;
 		}
 	}
 	closedir(d);
+	if (*n > 1) /* readdir's order is the file system's */
+		qsort(*out, *n, sizeof(**out), by_name);
 	return 0;
+}
+
+bool domain_may_use(const struct domain *d, const char *path)
+{
+	return d->error[0] || !strcmp(d->emulator, path);
+}
+
+int domain_xml_set_emulator(const char *xml, const char *from, const char *to, char **out, struct err *e)
+{
+	char why[256] = "", now[PATH_MAX];
+	xmlDocPtr doc = domain_parse(xml, strlen(xml), NULL, why, sizeof(why));
+	xmlNodePtr node = doc ? emulator_node(doc) : NULL;
+	xmlChar *text = NULL;
+	int size = 0, r = -EINVAL;
+
+	emulator_text(node, now, sizeof(now));
+	if (!doc)
+		err_set(e, "not a domain: %s", why);
+	else if (strcmp(now, from))
+		err_set(e, "its <emulator> is '%s', not %s", now, from);
+	else {
+		/* A text node: the serialiser escapes what the path holds. */
+		xmlNodeSetContent(node, NULL);
+		xmlAddChild(node, xmlNewDocText(doc, BAD_CAST to));
+		xmlDocDumpMemory(doc, &text, &size);
+		r = text && (*out = strndup((const char *)text, (size_t)size)) ? 0 : -ENOMEM;
+	}
+	xmlFree(text);
+	xmlFreeDoc(doc);
+	return r;
 }

@@ -1,13 +1,15 @@
 /* Where install, uninstall and status put and find things, under a root
  * directory (--root, as dpkg --root): the wrapper's place for each mode and
  * distribution family, the state file, and the libvirt domains that name
- * an emulator path. */
+ * an emulator path (their files read with libxml2, libvirt's own parser). */
 #ifndef QP2P_LAYOUT_H
 #define QP2P_LAYOUT_H
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "util.h"
 
 enum install_mode { INSTALL_NONE, INSTALL_SHADOW, INSTALL_DIVERT };
 
@@ -39,11 +41,26 @@ const char *layout_path(const struct layout *l, const char *path, struct rpath *
 /* The mode the state file records and the wrapper's path (in-root). */
 enum install_mode layout_state(const struct layout *l, char *path, size_t size);
 
-/* Defined domains (/etc/libvirt/qemu/NAME.xml) and their <emulator>. */
+/* A defined domain (/etc/libvirt/qemu/NAME.xml), read with libxml2 as
+ * libvirt reads it: the <emulator> libvirt execs, or why the file could
+ * not be read or parsed. Such a file may name any emulator path. */
 struct domain {
-	char name[128];
-	char emulator[256];
+	char name[256];
+	char emulator[PATH_MAX]; /* "" when the domain names none */
+	char error[256];         /* "" when the file was read and parsed */
 };
+
+/* The defined domains (owned array). A directory that cannot be listed is
+ * an error (-errno; the caller must then assume any path is in use). */
 int domains_list(const struct layout *l, struct domain **out, size_t *n);
+
+/* True when libvirt may exec path for d: it names path, or its file could
+ * not be read (never taken as naming nothing). */
+bool domain_may_use(const struct domain *d, const char *path);
+
+/* The domain XML xml with its <emulator> from replaced by to, as an owned
+ * string for virsh define. -EINVAL with e said when xml does not parse or
+ * names another emulator. */
+int domain_xml_set_emulator(const char *xml, const char *from, const char *to, char **out, struct err *e);
 
 #endif

@@ -46,7 +46,8 @@ int pkg_divert(struct inst *c, bool add)
 	free(out);
 	out = NULL;
 	if (!c->dry_run && (cli_capture(argv, &out, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)))
-		return inst_fail(-EIO, "dpkg-divert failed: %s", out ? out : "");
+		return inst_fail(c, -EIO, "%s: dpkg-divert failed: %.*s", c->l.packaged,
+				 out ? (int)strcspn(out, "\n") : 0, out ? out : "");
 	return 0;
 }
 
@@ -63,24 +64,26 @@ int pkg_link_real(struct inst *c)
 	snprintf(real, sizeof(real), "%s.real", path);
 	snprintf(tmp, sizeof(tmp), "%s.qemu-p2p-new", real);
 	if (stat(real, &b) == 0 && cli_is_wrapper(real))
-		return inst_fail(-EINVAL, "%s is qemu-p2p-wrap, not QEMU", real);
+		return inst_fail(c, -EINVAL, "%s: is qemu-p2p-wrap, not QEMU; reinstall QEMU", real);
 	if (stat(path, &a) < 0)
-		return inst_fail(-errno, "%s: no QEMU there to divert", path);
+		return inst_fail(c, -errno, "%s: no QEMU there to divert: %s", path, strerror(errno));
 	if (cli_is_wrapper(path))
 		return access(real, X_OK) == 0
 			       ? 0
-			       : inst_fail(-ENOENT, "%s is qemu-p2p-wrap but %s.real is missing; reinstall QEMU", path,
-					   path);
+			       : inst_fail(c, -ENOENT, "%s: is qemu-p2p-wrap but %s.real is missing; reinstall QEMU",
+					   path, path);
 	if (stat(real, &b) == 0 && a.st_ino == b.st_ino)
 		return 0;
 	inst_note(c, real + strlen(c->l.root), "hard link to the packaged QEMU");
 	unlink(tmp);
 	if (!c->dry_run && (link(path, tmp) < 0 || rename(tmp, real) < 0))
-		return inst_fail(-errno, "cannot link %s: %s", real, strerror(errno));
+		return inst_fail(c, -errno, "%s: cannot link: %s", real, strerror(errno));
 	return 0;
 }
 
-/* rpm: no diversions; dnf re-runs install after a qemu-kvm update. */
+/* rpm: no diversions; dnf re-runs install after a qemu-kvm update, through
+ * whichever actions plugin is there (its directory exists): creating the
+ * directory of a plugin that is not installed would do nothing. */
 int pkg_dnf_actions(struct inst *c, bool add)
 {
 	static const char *const files[][2] = {
@@ -92,21 +95,32 @@ int pkg_dnf_actions(struct inst *c, bool add)
 		  "post_transaction:qemu-kvm-core:in::/usr/sbin/qemu-p2p install --mode divert --json\n" },
 	};
 	struct err e = { { 0 } };
+	bool plugin = false;
 
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		struct rpath at;
 		const char *path = layout_path(&c->l, files[i][0], &at);
+		_cleanup_free_ char *dir = strndup(path, (size_t)(strrchr(path, '/') - path));
 		int r;
 
-		if (add && !file_holds(path, files[i][1], strlen(files[i][1]))) {
+		if (!dir)
+			return -ENOMEM;
+		if (add && access(dir, F_OK) == 0) {
+			plugin = true;
+			if (file_holds(path, files[i][1], strlen(files[i][1])))
+				continue;
 			inst_note(c, files[i][0], "dnf action: reinstall after qemu-kvm updates");
 			if (!c->dry_run && (r = atomic_write(path, files[i][1], strlen(files[i][1]), 0644, &e)) < 0)
-				return inst_fail(r, "%s", e.msg);
+				return inst_fail(c, r, "%s", e.msg);
 		} else if (!add && access(path, F_OK) == 0) {
 			inst_note(c, files[i][0], "removed");
 			if (!c->dry_run)
 				unlink(path);
 		}
 	}
+	if (add && !plugin) /* stdout carries the JSON */
+		fprintf(c->json ? stderr : stdout,
+			"no dnf actions plugin (python3-dnf-plugin-post-transaction-actions, libdnf5-plugin-actions):\n"
+			"after each qemu-kvm update, run \"qemu-p2p install --mode divert\" again\n");
 	return 0;
 }

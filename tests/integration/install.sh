@@ -75,12 +75,87 @@ check "uninstall removed the state directory install made (empty now)" [ ! -e "$
 uninst --purge > /dev/null
 check "--purge keeps the link while a domain names it" [ -L "$R/usr/local/bin/qemu-system-x86_64" ]
 rm "$R/etc/libvirt/qemu/dom1.xml"
-printf '# Generated\n' > "$R/etc/qemu-p2p.d/host.conf"
+mkdir -p "$R/etc/qemu-p2p.d"; printf '# Generated\n' > "$R/etc/qemu-p2p.d/host.conf"
 uninst --purge > /dev/null
 check "--purge with no domain left: link, host file and state gone" sh -c "[ ! -e '$R/usr/local/bin/qemu-system-x86_64' ] && [ ! -e '$R/usr/local/bin/qemu-system-x86_64' ] && [ ! -e '$R/etc/qemu-p2p.d' ] && [ ! -e '$R/var/lib/qemu-p2p' ]"
 check "--purge never touches the operator's file" [ -f "$R/etc/qemu-p2p.conf" ]
 uninst --json > "$TMP/u2"
 check "uninstall again: nothing to do" json_is "$TMP/u2" 'not d["changed"]'
+
+# Domain files are read with libxml2, as libvirt reads them: libvirt's own
+# saved files (tests/fixtures/libvirt-saved), then files that fool a text
+# search for "<emulator>". W is the wrapper's path, B a path named only
+# where libvirt does not look.
+W=/usr/local/bin/qemu-system-x86_64 B=/opt/bogus/qemu-system-x86_64
+domains() { # domains NAME...: only these files of $DOMS are defined
+	rm -rf "$R/etc/libvirt/qemu"; mkdir -p "$R/etc/libvirt/qemu"
+	for f; do cp "$DOMS/$f.xml" "$R/etc/libvirt/qemu/"; done
+}
+# status_says PYTHON: over status --json's domains as d = {name: emulator or "ERROR: why"}.
+status_says() {
+	"$CLI" status --root "$R" --json > "$TMP/st.json"
+	python3 -c "import json,sys; d={x['name']: x['emulator'] if x['error'] is None else 'ERROR: '+x['error'] for x in json.load(open(sys.argv[1]))['domains']}; print('#', d); sys.exit(not ($1))" "$TMP/st.json"
+}
+DOMS=$QP2P_SRC/tests/fixtures/libvirt-saved
+newroot "$R"; inst > /dev/null 2>&1
+domains instance-0000002a gpu-vm
+check "libvirt's saved files: status shows the <emulator> libvirt filled in, and the one named" \
+	status_says "d=={'instance-0000002a': '$W', 'gpu-vm': '/usr/bin/qemu-system-x86_64'}"
+DOMS=$TMP/doms; mkdir -p "$DOMS"
+cat > "$DOMS/commented.xml" << XML
+<domain type='kvm'><name>commented</name><devices>
+  <!-- <emulator>$B</emulator> -->
+  <emulator>$W</emulator>
+</devices></domain>
+XML
+cat > "$DOMS/cdata.xml" << XML
+<domain type="kvm"><name>cdata</name><devices><emulator><![CDATA[$W]]></emulator></devices></domain>
+XML
+cat > "$DOMS/entity.xml" << XML
+<?xml version="1.0"?>
+<!DOCTYPE domain [ <!ENTITY qemu "qemu-system-x86&#95;64"> ]>
+<domain type='kvm'><name>entity</name><devices><emulator>/usr/local/bin/&qemu;</emulator></devices></domain>
+XML
+# Nova's metadata, in its namespace, before the devices: an <emulator> there
+# is not libvirt's, nor is one in another namespace inside <devices>.
+cat > "$DOMS/namespace.xml" << XML
+<domain type="kvm" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">
+  <name>namespace</name>
+  <metadata><nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1"><emulator>$B</emulator></nova:instance></metadata>
+  <devices><qemu:emulator>$B</qemu:emulator><emulator
+    >$W</emulator></devices>
+</domain>
+XML
+cat > "$DOMS/elsewhere.xml" << XML
+<domain type='kvm'><name>elsewhere</name>
+  <description>&lt;emulator&gt;$W&lt;/emulator&gt;</description>
+  <!-- <emulator>$W</emulator> -->
+  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
+</domain>
+XML
+printf '<domain type="kvm"><name>cut</name><devices><emulator>/usr/bin/qemu-system-x86_64</emulator>\n' > "$DOMS/cut.xml"
+domains commented cdata entity namespace elsewhere cut
+mkfifo "$R/etc/libvirt/qemu/fifo.xml"
+check "status: the real <emulator> past a comment, CDATA, entities, other namespaces; none from a comment or escaped text" \
+	status_says "all(d[n]=='$W' for n in ('commented','cdata','entity','namespace')) and d['elsewhere']=='/usr/bin/qemu-system-x86_64'"
+check "status: a file that does not parse and a FIFO named unreadable (line and why), not taken as naming nothing" \
+	status_says "d['cut'].startswith('ERROR: line 2: ') and d['fifo']=='ERROR: not a regular file'"
+"$CLI" status --root "$R" > "$TMP/st.txt"
+check "status text: the unreadable file named, and what that means" \
+	contains "$TMP/st.txt" "cut                  unreadable (/etc/libvirt/qemu/cut.xml: line 2: "
+uninst > "$TMP/u.out" 2> "$TMP/u.err"
+listed() {
+	local n
+	for n in commented cdata entity namespace; do grep -qx "domain $n names $W" "$TMP/u.out" || return 1; done
+	grep -qx "domain cut may name $W" "$TMP/u.out" && ! grep -q elsewhere "$TMP/u.out"
+}
+check "uninstall: each domain that names the wrapper is listed, the unreadable ones as 'may name'" listed
+check "uninstall: the unreadable files are named on stderr" sh -c "grep -q '^qemu-p2p uninstall: /etc/libvirt/qemu/cut.xml: cannot be read: line 2: ' '$TMP/u.err' && grep -q 'fifo.xml: cannot be read: not a regular file' '$TMP/u.err'"
+check "uninstall: the wrapper became a link to the packaged QEMU, not removed" [ "$(readlink "$R$W")" = /usr/bin/qemu-system-x86_64 ]
+inst > /dev/null 2>&1; domains cut; uninst --purge > /dev/null 2>&1
+check "uninstall --purge: a file that does not parse, alone, keeps the link (it may name the wrapper)" [ -L "$R$W" ]
+inst > /dev/null 2>&1; domains elsewhere; uninst --purge > /dev/null 2>&1
+check "uninstall --purge: the wrapper named only in a comment and in escaped text is removed" [ ! -e "$R$W" ]
 
 # A file of someone else's at the shadow path is never overwritten.
 newroot "$R"
@@ -106,9 +181,16 @@ check "divert undone: QEMU back at its path, .real gone, no diversion" undone
 
 # rpm family: divert without dpkg; a qemu-kvm update overwrites the wrapper
 # and the dnf action's rerun of install puts it back with the new QEMU.
-R=$TMP/rpm; rm -rf "$R"; mkdir -p "$R/usr/libexec" "$R/etc"
-echo "Red Hat Enterprise Linux release 9.4" > "$R/etc/redhat-release"
-printf '#!/bin/sh\necho "QEMU emulator version 8.2.0"\n' > "$R/usr/libexec/qemu-kvm"; chmod 755 "$R/usr/libexec/qemu-kvm"
+rpmroot() {
+	rm -rf "$R"; mkdir -p "$R/usr/libexec" "$R/etc"
+	echo "Red Hat Enterprise Linux release 9.4" > "$R/etc/redhat-release"
+	printf '#!/bin/sh\necho "QEMU emulator version 8.2.0"\n' > "$R/usr/libexec/qemu-kvm"; chmod 755 "$R/usr/libexec/qemu-kvm"
+}
+R=$TMP/rpm; rpmroot
+inst --mode divert > "$TMP/rpm0" 2>&1
+check "rpm divert without a dnf actions plugin: no plugin directory created, and it says what to do" \
+	sh -c "[ ! -e '$R/etc/dnf' ] && grep -q 'after each qemu-kvm update, run \"qemu-p2p install --mode divert\" again' '$TMP/rpm0'"
+rpmroot; mkdir -p "$R/etc/dnf/plugins/post-transaction-actions.d" "$R/etc/dnf/libdnf5-plugins/actions.d"
 inst --mode divert --json > "$TMP/rpm1" 2>/dev/null
 check "rpm divert: the wrapper at /usr/libexec/qemu-kvm, QEMU as .real" sh -c "cmp -s '$WRAP' '$R/usr/libexec/qemu-kvm' && grep -q 8.2.0 '$R/usr/libexec/qemu-kvm.real'"
 check "rpm divert: dnf4 and dnf5 actions rerun install after qemu-kvm updates" sh -c "grep -q '^qemu-kvm-core:in:/usr/sbin/qemu-p2p install --mode divert' '$R/etc/dnf/plugins/post-transaction-actions.d/qemu-p2p.action' && grep -q '^post_transaction:qemu-kvm-core:in::' '$R/etc/dnf/libdnf5-plugins/actions.d/qemu-p2p.actions'"
@@ -144,12 +226,33 @@ for mode in shadow divert; do
 	check "$mode: the installed qemu-p2p has no kill hook (test builds only)" [ $? -eq 0 ]
 done
 
-setpriv --reuid nobody --regid nogroup --clear-groups "$CLI" install --root "$R" > /dev/null 2> "$TMP/err"
-check "install refuses to run unprivileged" contains "$TMP/err" "run as root"
+# Refusals come first, in one line, and change nothing.
+newroot "$R"; find "$R" | sort > "$TMP/tree0"
+# refused RC ERR-FILE PATTERN: exit 1, one line on stderr matching, the tree as it was.
+refused() { [ "$1" -eq 1 ] && [ "$(wc -l < "$2")" -eq 1 ] && grep -q -- "$3" "$2" && find "$R" | sort | cmp -s - "$TMP/tree0"; }
+for cmd in install uninstall; do
+	setpriv --reuid nobody --regid nogroup --clear-groups "$CLI" $cmd --root "$R" > /dev/null 2> "$TMP/err"
+	check "$cmd unprivileged: refused first ('needs root'), nothing changed" \
+		refused $? "$TMP/err" "^qemu-p2p $cmd: needs root: run it as root (or with --dry-run"
+	setpriv --reuid nobody --regid nogroup --clear-groups "$CLI" $cmd --root "$R" --json > "$TMP/out" 2> /dev/null
+	check "$cmd unprivileged --json: one JSON object saying so" json_is "$TMP/out" '"needs root" in d["error"] and d["exit_status"]==1'
+done
+for w in /etc/passwd /bin/true "$TMP/missing"; do
+	inst --wrapper "$w" > /dev/null 2> "$TMP/err"
+	check "install --wrapper $w: refused, named, nothing changed" refused $? "$TMP/err" "^qemu-p2p install: $w: .*given with --wrapper"
+	diag "$(cat "$TMP/err")"
+done
+check "... /etc/passwd: because it is not qemu-p2p-wrap" grep -q "/etc/passwd: not qemu-p2p-wrap" <(inst --wrapper /etc/passwd 2>&1)
+inst --wrapper /bin/true --json > "$TMP/out" 2> /dev/null
+check "install --wrapper /bin/true --json: one JSON object with the reason" json_is "$TMP/out" '"not qemu-p2p-wrap" in d["error"]'
+"$CLI" install --root "$TMP/nonexistent" --wrapper "$WRAP" 2> "$TMP/err"
+check "install --root DIR that does not exist: refused, named, not created" \
+	sh -c "[ $? -eq 1 ] && grep -q 'nonexistent: no such directory' '$TMP/err' && [ ! -e '$TMP/nonexistent' ]"
 "$CLI" install --mode sideways 2> "$TMP/err"; rc=$?
 check "--mode sideways: usage error 64" sh -c "[ $rc -eq 64 ] && grep -q 'use shadow or divert' '$TMP/err'"
 for args in "uninstall --mode divert:--mode belongs to install" "install --purge:--purge belongs to uninstall" \
-	"install --redefine:--redefine belongs to uninstall" "uninstall --no-refresh:--no-refresh belongs to install"; do
+	"install --redefine:--redefine belongs to uninstall" "uninstall --no-refresh:--no-refresh belongs to install" \
+	"uninstall --wrapper=/x:--wrapper belongs to install"; do
 	"$CLI" ${args%%:*} 2> "$TMP/err"; rc=$?
 	check "${args%%:*}: usage error 64, '${args#*:}'" sh -c "[ $rc -eq 64 ] && grep -qF -- '${args#*:}' '$TMP/err'"
 done

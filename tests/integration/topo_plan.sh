@@ -130,20 +130,4 @@ chmod -R go+rX "$TMP"
 setpriv --reuid nobody --regid nogroup --clear-groups "$CLI" plan --sysfs "$TMP/acs" --config "$TMP/empty.conf" > "$TMP/acs.user"
 check "ACS unprivileged: says it needs root" contains "$TMP/acs.user" "run as root"
 
-# capture: the tarball unpacks to a tree every command reads alike.
-printf '[cliques]\nmode = auto\n' > "$TMP/etc/qemu-p2p.conf"
-(cd "$TMP" && "$CLI" capture --sysfs "$TMP/blog" -o "$TMP/cap.tar.gz" > "$TMP/cap.out")
-mkdir "$TMP/cap" && tar xzf "$TMP/cap.tar.gz" -C "$TMP/cap"
-"$CLI" topo --sysfs "$TMP/cap/sys" --json > "$TMP/cap.json"
-check "capture: topo --json of the unpacked tree equals the original" cmp -s "$TMP/cap.json" "$TMP/topo.json"
-"$CLI" plan --sysfs "$TMP/cap/sys" > "$TMP/cap.plan"
-# (but for the note on what stops the wrapper: host facts, written since)
-check "capture: plan (auto level from the host bridges) equals the original" \
-	sh -c "grep -v '^Note:' '$TMP/cap.plan' > '$TMP/cap.plan.g'; grep -v '^Note:' '$TMP/plan' | cmp -s - '$TMP/cap.plan.g'"
-check "capture: the manifest records config bytes per function" grep -q '^config 0000:05:00.0 256 bytes$' "$TMP/cap/MANIFEST"
-check "capture: both configuration files" sh -c "[ -f '$TMP/cap/etc/qemu-p2p.conf' ] && [ -f '$TMP/cap/etc/qemu-p2p.d/host.conf' ]"
-check "capture: the real QEMU's -version" grep -q 'QEMU emulator version' "$TMP/cap/qemu-version.txt"
-check "capture: /proc/cmdline" [ -s "$TMP/cap/proc/cmdline" ]
-"$CLI" capture --sysfs "$TMP/blog" -o "$TMP/nodir/cap.tar.gz" > /dev/null 2> "$TMP/err"; rc=$?
-check "capture into a missing directory: exit 1, nothing left behind" sh -c "[ $rc -eq 1 ] && [ ! -e '$TMP/nodir' ] && ! ls /tmp/qemu-p2p-capture.* >/dev/null 2>&1"
 done_testing

@@ -1,9 +1,10 @@
 #!/bin/bash
-# Runs inside L1 (chrooted into the host's root, read-only, /run a tmpfs),
-# as root, as an operator would: bind the emulated display devices to
-# vfio-pci, refresh host facts, start the inner QEMU (L2) through
-# qemu-p2p-wrap and read the devices' config space back through the PCI
-# configuration ports (qtest). Prints TAP.
+# Runs inside L1 (the host's root, read-only under a tmpfs overlay, as the
+# namespace root; /run a tmpfs), as root, as an operator would: bind the
+# emulated display devices to vfio-pci, refresh host facts, start the inner
+# QEMU (L2) through qemu-p2p-wrap and read the devices' config space back
+# through the PCI configuration ports (qtest); then the same confined by
+# AppArmor as libvirt confines a VM (apparmor.sh). Prints TAP.
 build=$1 kernel=$2 initrd=$3 src=$4
 CLI=$build/src/cli/qemu-p2p
 WRAP=$build/src/wrap/qemu-p2p-wrap
@@ -49,12 +50,16 @@ dev() { # dev HOST ID SLOT [EXTRA]: a libvirt-style JSON -device
 	printf '{"driver":"vfio-pci","host":"%s","id":"%s","bus":"pcie.0","addr":"0x%x","x-pci-vendor-id":4318%s}' "$1" "$2" "$3" "${4:-}"
 }
 # l2 PROGRAM ARGS...: runs L2 under qtest, reads 256 bytes of config space
-# of slots 4 and 5 into $T/cfg4 and $T/cfg5 (hex bytes), L2's stderr in $T/log.
+# of slots 4 and 5 into $T/cfg4 and $T/cfg5 (hex bytes). L2's stdout and
+# stderr go to $T/log through a pipe, as libvirt gives QEMU a pipe to
+# virtlogd: AppArmor checks the files a confined process inherits at exec
+# and would close a file of ours there, a pipe it leaves alone. Its
+# confinement while it ran is in $T/label.
 l2() {
-	rm -f "$T/in" "$T/out" "$T/cfg4" "$T/cfg5"; mkfifo "$T/in"
-	"$@" -machine q35 -accel tcg -S -qtest stdio -qtest-log /dev/null -display none -nodefaults \
-		< "$T/in" > "$T/out" 2> "$T/log" &
-	local pid=$! slot reg i
+	rm -f "$T/in" "$T/pid" "$T/log" "$T/label" "$T/cfg4" "$T/cfg5"; mkfifo "$T/in"
+	cat "$T/in" | { echo $BASHPID > "$T/pid"; exec "$@" -machine q35 -accel tcg -S -qtest stdio \
+		-qtest-log /dev/null -display none -nodefaults 2>&1; } | cat > "$T/log" &
+	local pid="" slot reg i
 	exec 3> "$T/in"
 	for slot in 4 5; do
 		for ((reg = 0; reg < 256; reg += 4)); do
@@ -62,15 +67,18 @@ l2() {
 		done
 	done
 	for ((i = 0; i < 100; i++)); do
-		[ "$(grep -c '^OK 0x' "$T/out" 2> /dev/null)" -ge 128 ] && break
-		kill -0 $pid 2> /dev/null || break
+		pid=$(cat "$T/pid" 2> /dev/null)
+		[ "$(grep -c '^OK 0x' "$T/log" 2> /dev/null)" -ge 128 ] && break
+		[ -n "$pid" ] && ! kill -0 "$pid" 2> /dev/null && break
 		sleep 0.1
 	done
+	[ -n "$pid" ] && cat "/proc/$pid/attr/current" > "$T/label" 2> /dev/null
 	exec 3>&-
-	kill $pid 2> /dev/null; wait $pid 2> /dev/null
+	[ -n "$pid" ] && kill "$pid" 2> /dev/null
+	wait $! 2> /dev/null
 	# Each "OK 0x..." answers one inl: four bytes, little-endian.
 	local v b
-	grep '^OK 0x' "$T/out" | while read -r _ v; do
+	grep '^OK 0x' "$T/log" | while read -r _ v; do
 		for b in 0 1 2 3; do printf '%02x\n' $(((v >> (8 * b)) & 255)); done
 	done > "$T/bytes"
 	head -n 256 "$T/bytes" > "$T/cfg4"; tail -n +257 "$T/bytes" > "$T/cfg5"
@@ -131,7 +139,10 @@ check "guard: no P2P capability on either device" sh -c "[ -z '$(p2p_cap "$T/cfg
 l2 "$QEMU" -device "$(dev "$A" gpu0 4 ',"x-nv-gpudirect-clique":0')" -device "$(dev "$C" gpu1 5 ',"x-nv-gpudirect-clique":0')"
 diag "the same devices with the property by hand, QEMU's answer: $(head -n 2 "$T/log" | tr '\n' ' ')"
 check "guard: by hand, QEMU refuses to start with the overlap error" grep -q "overlaps existing capability" "$T/log"
-# 4. A Linux guest (L2) on the two devices of one group, started through
+# 4. The same start confined by AppArmor, as libvirt confines a VM.
+. "$src/tests/lab/apparmor.sh"
+
+# 5. A Linux guest (L2) on the two devices of one group, started through
 # the wrapper with an id set by hand on one (5): qemu-p2p-guest inside L2
 # reads the capability QEMU put in each device's config space.
 conf "0 = $A $B"

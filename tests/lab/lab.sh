@@ -1,10 +1,11 @@
 #!/bin/bash
 # The VFIO lab (make lab; make check runs it last): a nested VM (L1) under
 # QEMU TCG with an emulated IOMMU, Debian's own kernel (apt-get download,
-# dpkg -x: never installed here), a busybox initramfs, the host's root over
-# 9p, and three emulated display devices (virtio-gpu-pci: two on the root
-# bus, one behind a PCIe root port). tests/lab/inside.sh runs in L1 as an
-# operator would and prints TAP, which this script passes on.
+# dpkg -x: never installed here) with AppArmor on, a busybox initramfs, the
+# host's root over 9p under a tmpfs overlay, and three emulated display
+# devices (virtio-gpu-pci: two on the root bus, one behind a PCIe root
+# port). tests/lab/inside.sh runs in L1 as an operator would and prints TAP,
+# which this script passes on.
 # Usage: tests/lab/lab.sh BUILD   (QP2P_BUILD/QP2P_SRC from meson also work)
 set -u
 src=${QP2P_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -43,7 +44,7 @@ add() {
 	for d in $(grep -ao 'depends=[a-z0-9_,-]*' "${path[$m]}" | head -n 1 | cut -d= -f2 | tr , ' '); do add "$d"; done
 	order+=("$m")
 }
-for m in virtio_pci 9pnet_virtio 9p vfio_pci vfio_iommu_type1; do add "$m"; done
+for m in virtio_pci 9pnet_virtio 9p overlay vfio_pci vfio_iommu_type1; do add "$m"; done
 ir=$work/initramfs
 mkdir -p "$ir/bin" "$ir/modules"
 cp "$kroot/bin/busybox" "$ir/bin/busybox"
@@ -52,14 +53,18 @@ for m in "${order[@]}"; do cp "${path[$m]}" "$ir/modules/$m.ko"; echo "$m.ko"; d
 (cd "$ir" && find . | "$kroot/bin/busybox" cpio -o -H newc 2> /dev/null | gzip -1) > "$work/initrd.gz"
 
 # 3. L1. KVM only where a real one is loaded (the CI machine's /dev/kvm is
-#    a software KVM that hangs a stock kernel: FACTS §6).
+#    a software KVM that hangs a stock kernel: FACTS §6). no_timer_check:
+#    on a loaded machine TCG can miss the kernel's early timer test, which
+#    with interrupt remapping panics ("timer doesn't work through
+#    Interrupt-remapped IO-APIC"). AppArmor is Debian's default LSM; named
+#    here because apparmor.sh depends on it.
 accel=tcg machine=q35
 if [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; then accel=kvm; machine=q35,kernel-irqchip=split; fi
 echo "# lab: $kpkg, ${#order[@]} modules, L1 on $accel; prepared in $((SECONDS - start)) s"
 timeout 900 qemu-system-x86_64 -accel "$accel" -machine "$machine" -cpu max -m 1024 -smp 2 -nodefaults \
 	-display none -no-reboot -serial stdio -device intel-iommu,intremap=on \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 intel_iommu=on panic=-1 quiet lab.script=$src/tests/lab/inside.sh lab.args=$build,$kroot/boot/vmlinuz-$kver,$work/initrd.gz,$src" \
+	-append "console=ttyS0 intel_iommu=on panic=-1 quiet no_timer_check apparmor=1 security=apparmor lab.script=$src/tests/lab/inside.sh lab.args=$build,$kroot/boot/vmlinuz-$kver,$work/initrd.gz,$src" \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 	-device virtio-gpu-pci,addr=0x4 -device virtio-gpu-pci,addr=0x5 \
