@@ -95,7 +95,7 @@ static void read_identity(const struct rewrite_env *env, struct dev_facts *f)
 		return;
 	}
 	if (need && (r = sysfs_read_ident(env->sysfs, &f->addr, &f->ident)) < 0) {
-		devfacts_skip(f, "identity unreadable: %s", err_text(r));
+		devfacts_skip(f, "identity unreadable (sysfs modalias, or vendor/device/class): %s", err_text(r));
 		return;
 	}
 	f->has_ident = need;

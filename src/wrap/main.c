@@ -92,7 +92,13 @@ static void run(const struct config *cfg, const char *real, int argc, char **arg
 	if (sysfs_open(root_path("QEMU_P2P_SYSFS", SYSFS_DEFAULT_ROOT), &env.sysfs) < 0)
 		env.sysfs = -1;
 	if (env.sysfs < 0) {
-		say(LOGT_STDERR, "cannot open the sysfs root; VM started unchanged");
+		char why[1024];
+
+		/* A rejected configuration is the cause to fix first (both are
+		 * what a confinement without our rules denies). */
+		if (!cfg->valid)
+			snprintf(why, sizeof(why), "configuration rejected: %s; VM started unchanged", cfg->error);
+		say(LOGT_STDERR, cfg->valid ? "cannot open the sysfs root; VM started unchanged" : why);
 		r = -ENOENT;
 	} else {
 		r = rewrite_argv(cfg, argc, argv, &env, &out);

@@ -238,11 +238,11 @@ row "host= empty" injected "clique 0" "${ARGS[@]}" -device vfio-pci,host=,id=emp
 # (one read of what the kernel cached), else from the vendor and class files;
 # never from config space, which on a real host goes to the device.
 printf 'pci:v000010DEd00002330sv00000000sd0000XYZbc03sc02i00\n' > "$ATTRS/modalias"
-row "a GPU whose modalias is garbled" unchanged "hostdev1 0000:44:00.0 (identity unreadable: Invalid argument)"
+row "a GPU whose modalias is garbled" unchanged "hostdev1 0000:44:00.0 (identity unreadable (sysfs modalias, or vendor/device/class): Invalid argument)"
 rm "$ATTRS/modalias"
 row "a GPU without modalias (an older capture): vendor and class files instead" injected "hostdev1 0000:44:00.0"
 mv "$ATTRS/class" "$TMP/class.saved"
-row "a GPU without modalias and without class" unchanged "hostdev1 0000:44:00.0 (identity unreadable: No such file"
+row "a GPU without modalias and without class" unchanged "hostdev1 0000:44:00.0 (identity unreadable (sysfs modalias, or vendor/device/class): No such file"
 mv "$TMP/class.saved" "$ATTRS/class"; cp "$TMP/modalias.saved" "$ATTRS/modalias"
 mv "$ATTRS/config" "$TMP/config.saved"
 row "a GPU without its config file (not read at start)" injected "hostdev1 0000:44:00.0"
@@ -251,7 +251,7 @@ chmod 000 "$ATTRS/modalias"
 setpriv --reuid nobody --regid nogroup --clear-groups env RECORD="$TMP/pub/rec" "$W" "${ARGS[@]}" 2> "$TMP/log"
 diag "unreadable modalias (VM user) -> $(tr '\n' '|' < "$TMP/log")"
 check "modalias unreadable by the VM user: QEMU starts unchanged, the log says why" \
-	sh -c "! grep -q x-nv-gpudirect-clique '$TMP/pub/rec.args' && grep -q 'identity unreadable: Permission denied' '$TMP/log'"
+	sh -c "! grep -q x-nv-gpudirect-clique '$TMP/pub/rec.args' && grep -q 'identity unreadable (sysfs modalias, or vendor/device/class): Permission denied' '$TMP/log'"
 chmod 444 "$ATTRS/modalias"
 mv "$TMP/sys/bus/pci/devices/0000:44:00.0" "$TMP/link.saved"
 ln -s "0000:44:00.0" "$TMP/sys/bus/pci/devices/0000:44:00.0"

@@ -54,6 +54,9 @@ x = 43:00.0"
 "$W" "${ARGS[@]}" 2> "$TMP/stderr"
 check "bad config: QEMU starts with the original argv" args_equal "${ARGS[@]}"
 check "bad config: the log says file and line" contains "$TMP/stderr" "qemu-p2p.conf:4: [map] label 'x'"
+QEMU_P2P_SYSFS=$TMP/no-sysfs "$W" "${ARGS[@]}" 2> "$TMP/stderr"
+check "bad config and no sysfs (a confinement without our rules): the log names the configuration first" \
+	sh -c "grep -q 'qemu-p2p: configuration rejected: .*qemu-p2p.conf:4:' '$TMP/stderr' && [ \$(wc -l < '$TMP/stderr') = 1 ]"
 
 # 3. a capability probe passes through silently
 "$W" -S -no-user-config -nodefaults -nographic -machine none,accel=kvm:tcg -qmp unix:/x,server=on,wait=off \
