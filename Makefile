@@ -1,9 +1,10 @@
 # The newcomer's entry points. Meson does the building; this file only
-# orders the steps: deps -> build -> demo / check.
+# orders the steps: deps -> build -> demo / check; deb and rpm package the
+# working tree on their own (they install only the build's dependencies).
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build demo check bench fuzz lab clean
+.PHONY: all deps build demo check deb rpm bench fuzz lab clean
 
 all: build
 
@@ -23,6 +24,13 @@ demo: build
 # Every test; the last line is "N passed, N failed".
 check: build
 	@sh tools/check.sh $(BUILD)
+
+# The host and guest packages: BUILD/deb/*.deb, BUILD/rpm/*.rpm (tools/package.sh).
+deb:
+	@sh tools/package.sh deb $(BUILD)
+
+rpm:
+	@sh tools/package.sh rpm $(BUILD)
 
 # The fuzz harnesses for FUZZ_SECONDS each (make check runs them for 60 s).
 FUZZ_SECONDS ?= 600
