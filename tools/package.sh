@@ -19,14 +19,14 @@ version=$(sed -n "s/^ *version : '\([^']*\)',*$/\1/p" "$src/meson.build" | head 
 log=$out/build.log
 
 # What the package build needs, and nothing of the test suite: the source
-# package's Build-Depends (debhelper-compat is debhelper's), and dpkg-dev or
-# rpm (Debian's rpm package provides rpmbuild).
+# package's Build-Depends (debhelper-compat is debhelper's), build-essential
+# (dpkg-buildpackage insists on it), dpkg-dev, and rpm for rpmbuild.
 deps=$(awk '/^Build-Depends:/ { on = 1; sub(/^[^:]*:/, ""); print; next } on && /^ / { print; next } { on = 0 }' \
 	"$src/packaging/debian/control" |
 	tr ',' '\n' | sed 's/[(<].*//; s/:any//; s/debhelper-compat/debhelper/; s/ //g' | grep . || true)
 if command -v dpkg-query > /dev/null; then
 	# shellcheck disable=SC2086
-	sh "$src/tools/deps.sh" gcc libc6-dev make dpkg-dev $deps $([ "$what" = rpm ] && echo rpm)
+	sh "$src/tools/deps.sh" build-essential dpkg-dev $deps $([ "$what" = rpm ] && echo rpm)
 fi
 command -v git > /dev/null && git -C "$src" rev-parse --git-dir > /dev/null 2>&1 ||
 	{ echo "$0: $src is not a git clone (the package is built from git's list of files)" >&2; exit 1; }
