@@ -24,6 +24,7 @@ import re
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(__file__))
 import taplib  # noqa: E402
 from taplib import done, tap  # noqa: E402
@@ -165,10 +166,10 @@ def check_commands(name, prog, page):
     for line in secs.get("SYNOPSIS", "").splitlines():
         if m := re.match(rf"\*{re.escape(name)}\* \*([a-z][a-z0-9-]*)\*", line):
             synopsis[m.group(1)] = line
-    all_help = {}
+    runs = {cmd: help_options([prog, cmd]) for cmd in cmds}
+    all_help = {cmd: opts for cmd, (_, opts) in runs.items()}
     for cmd in cmds:
-        rc, opts = help_options([prog, cmd])
-        all_help[cmd] = opts
+        rc, opts = runs[cmd]
         if cmd == "help":
             tap(cmd in listed or "help" in secs.get("SYNOPSIS", ""), f"{name} help: documented in {page}",
                 f"`{name} help` exists; {page} has no *help* entry under COMMANDS or in SYNOPSIS")
@@ -185,10 +186,8 @@ def check_commands(name, prog, page):
         elif any(c != "help" for c in synopsis):  # a page with a SYNOPSIS line per command
             problems.append(f"the SYNOPSIS of {page} has no line for {cmd}")
         for c, opt in mentions(body, cmd, cmds):
-            if c in all_help or c == cmd:
-                known = all_help.get(c) or help_options([prog, c])[1]
-                if opt not in known:
-                    problems.append(f"{opt}: the *{cmd}* entry of {page} mentions it for {c}, which has no such option")
+            if opt not in all_help[c]:
+                problems.append(f"{opt}: the *{cmd}* entry of {page} mentions it for {c}, which has no such option")
         tap(not problems, f"{name} {cmd}: options match {page}", "\n".join(problems))
     for cmd in sorted(set(listed) - set(cmds)):
         tap(False, f"{name} {cmd}: documented command exists", f"{page} has an entry *{cmd}*; `{name} --help` lists no such command")
