@@ -31,7 +31,9 @@ fi
 command -v git > /dev/null && git -C "$src" rev-parse --git-dir > /dev/null 2>&1 ||
 	{ echo "$0: $src is not a git clone (the package is built from git's list of files)" >&2; exit 1; }
 
-# The source tree as git sees it, in a clean directory of its own.
+# The source tree as git sees it, in a clean directory of its own (a
+# tracked file deleted but not yet committed is not copied: cp's complaint
+# about it is dropped).
 stage=$out/stage/qemu-p2p-$version
 rm -rf "$out/stage" "$out"/*.deb "$out"/*.rpm "$out"/*.changes "$out"/*.buildinfo
 mkdir -p "$stage"
