@@ -282,6 +282,7 @@ def check_p2pbench():
     tap(rc == 0 and bool(opts), f"{name} --help lists options")
     described = page_options("\n".join(first for first, _ in entries(secs.get("OPTIONS", ""))))
     problems = compare(name, opts, described, f"# OPTIONS of {page}")
+    # The synopsis leaves out -h and -V (they are under # OPTIONS).
     problems += compare(name, opts, page_options(secs.get("SYNOPSIS", "")) | {"--help": "-h", "--version": "-V"},
                         f"the SYNOPSIS of {page}")
     rc, out, _ = run([prog, "--version"])
