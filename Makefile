@@ -1,9 +1,10 @@
 # The newcomer's entry points. Meson does the building; this file only
-# orders the steps: deps -> build -> demo / check.
+# orders the steps: deps -> build -> demo / check; deb and rpm package the
+# working tree on their own (they install only the build's dependencies).
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build demo check check-recipes bench fuzz lab clean
+.PHONY: all deps build demo check check-recipes deb rpm bench fuzz lab clean
 
 all: build
 
@@ -32,6 +33,13 @@ check-recipes: build
 	@sh tests/recipe/prepare.sh build-recipes
 	meson test -C $(BUILD) --print-errorlogs recipe
 
+# The host and guest packages: BUILD/deb/*.deb, BUILD/rpm/*.rpm (tools/package.sh).
+deb:
+	@sh tools/package.sh deb $(BUILD)
+
+rpm:
+	@sh tools/package.sh rpm $(BUILD)
+
 # The fuzz harnesses for FUZZ_SECONDS each (make check runs them for 60 s).
 FUZZ_SECONDS ?= 600
 fuzz: build
@@ -46,4 +54,4 @@ bench: build
 	@sh bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-valgrind build-lab-cache
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-valgrind build-lab-cache build-recipes

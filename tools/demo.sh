@@ -4,6 +4,7 @@
 # the plans qemu-p2p derives (from sysfs, and from the blog's bare-metal
 # nvidia-smi output), records host facts, and shows the QEMU command line of
 # an 8-GPU VM that real libvirt generated, before and after the wrapper.
+# Ends with the commands to type next on the same tree.
 set -eu
 build=$(cd "$1" && pwd)
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,22 +28,26 @@ echo "== qemu-p2p plan --from-nvidia-smi: the blog's bare-metal 'all OK' beats t
 echo "(the bundled configuration holds that map: one group of eight)"
 echo
 echo "== The VM: 8 GPUs as libvirt writes them (virsh domxml-to-native, embedded driver)"
-sh "$src/tools/libvirt-argv.sh" "$src/examples/gpu8-domain.xml" "$demo/libvirt" > "$demo/argv"
-tr '\n' ' ' < "$demo/argv" | fold -w 120; echo
+mkdir -p "$demo/libvirt/etc"
+: > "$demo/libvirt/etc/qemu.conf"
+virsh -q -c "qemu:///embed?root=$demo/libvirt" domxml-to-native qemu-argv "$src/examples/gpu8-domain.xml" \
+	> "$demo/virsh.txt"
+# (libvirt's environment shortened: PATH and the per-domain directories)
+sed 's|PATH=[^ ]* HOME=.* \(/usr/bin/qemu-system\)|PATH=... HOME=... \1|' "$demo/virsh.txt" | fold -w 120
 
 echo
 echo "== qemu-p2p refresh with this machine's QEMU ($(qemu-system-x86_64 -version | head -n 1))"
 "$cli" refresh
 echo
 echo "== What the wrapper does on QEMU 7.2 (Blackwell GPUs keep MSI-X at 0xC8):"
-xargs -d '\n' "$cli" rewrite --explain -- < "$demo/argv" > /dev/null
+"$cli" rewrite --explain --virsh "$demo/virsh.txt" > /dev/null
 
 echo
 echo "== The same host with QEMU 8.2 (a stand-in that answers -version as 8.2.2)"
 printf '#!/bin/sh\necho "QEMU emulator version 8.2.2"\n' > "$demo/qemu-8.2"
 chmod 755 "$demo/qemu-8.2"
 "$cli" refresh --qemu "$demo/qemu-8.2" > /dev/null
-xargs -d '\n' "$cli" rewrite --explain --qemu "$demo/qemu-8.2" -- < "$demo/argv" > "$demo/argv.new"
+"$cli" rewrite --explain --qemu "$demo/qemu-8.2" --virsh "$demo/virsh.txt" > "$demo/argv.new"
 echo
 echo "== The -device arguments QEMU gets:"
 grep -F 'vfio-pci' "$demo/argv.new"
@@ -60,3 +65,19 @@ echo "   to /var/run/nvidia-topologyd/virtualTopology.xml, read by NCCL >= 2.10.
 "$build/src/guest/qemu-p2p-guest" nccl-topo --sysfs "$demo/guest-sys" --nccl-version 2.23.4 -o - 2> "$demo/nccl-report"
 sed -n '/^GPU pair/,$p' "$demo/nccl-report" | head -n 4
 echo "... $(grep -c 'PHB  no P2P (staged)    PIX: P2P' "$demo/nccl-report") of $(grep -c '^0000:' "$demo/nccl-report") pairs: PHB today (NCCL 2.23.4 stages through host memory), PIX with the file (P2P)"
+
+# The commands, with the options that reach this tree instead of the host's
+# /sys and /etc (plain `qemu-p2p topo` here says "No NVIDIA GPU found").
+case $build in "$src"/*) b=${build#"$src"/} ;; *) b=$build ;; esac
+cat << EOF
+
+== Next: the same host by hand (the tree is $b/demo; qemu-p2p is not installed: make deb)
+   alias qemu-p2p=$build/src/cli/qemu-p2p
+   qemu-p2p topo --sysfs $b/demo/sys
+   qemu-p2p topo --sysfs $b/demo/sys --json
+   qemu-p2p plan --sysfs $b/demo/sys -c $b/demo/etc/qemu-p2p.conf --level PXB
+   qemu-p2p doctor --sysfs $b/demo/sys -c $b/demo/etc/qemu-p2p.conf --qemu $b/demo/qemu-8.2
+   qemu-p2p rewrite --explain --virsh $b/demo/virsh.txt --sysfs $b/demo/sys -c $b/demo/etc/qemu-p2p.conf --qemu $b/demo/qemu-8.2 > /dev/null
+   man -l $b/man/qemu-p2p.8
+   With the package installed, its copy of this host: qemu-p2p topo --sysfs /usr/share/qemu-p2p/example/sys
+EOF

@@ -12,7 +12,7 @@ env = jinja2.Environment(loader=jinja2.DictLoader({"parent": PARENT}), undefined
 with open(f"{here}/template-overrides.j2") as f:
     tmpl = env.from_string(f.read())
 failed = 0
-for kind, pkg in (("deb", "qemu-p2p_*.deb"), ("rpm", "qemu-p2p-*.rpm")):
+for kind, pkg in (("deb", "qemu-p2p_*.deb"), ("rpm", "qemu-p2p-[0-9]*.rpm")):
     out = tmpl.render(parent_template="parent", base_package_type=kind)
     for want in (f"COPY {pkg} /tmp/", "qemu-p2p install --mode shadow --no-refresh", "kolla_extend_start",
                  "RUN install libvirt"):

@@ -10,10 +10,12 @@
 #include "resolve.h"
 #include "rewrite.h"
 #include "sysfs.h"
+#include "virshargv.h"
 
 static void help(void)
 {
-	printf("Usage: qemu-p2p rewrite [OPTIONS] -- QEMU-ARGS...\n\n"
+	printf("Usage: qemu-p2p rewrite [OPTIONS] -- QEMU-ARGS...\n"
+	       "       qemu-p2p rewrite [OPTIONS] --virsh FILE|-\n\n"
 	       "Print the argv qemu-p2p-wrap would exec for QEMU-ARGS (the first being the\n"
 	       "program path, as libvirt passes it), one argument per line.\n\n"
 	       "Options:\n"
@@ -22,13 +24,15 @@ static void help(void)
 	       "      --proc DIR       proc root for fd= devices (default /proc)\n"
 	       "      --fd N=ADDRESS   treat fd=N as the vfio device of PCI function ADDRESS\n"
 	       "      --qemu PATH      the real QEMU the host facts must match (default: as the wrapper finds it)\n"
+	       "      --virsh FILE     QEMU-ARGS as `virsh domxml-to-native qemu-argv` prints them\n"
+	       "                       (environment first, shell quoting); - reads standard input\n"
 	       "  -e, --explain        write each decision to stderr\n"
 	       "  -0, --null           separate arguments with NUL instead of newline\n"
 	       "  -h, --help           show this help\n");
 }
 
 struct opts {
-	const char *config, *sysfs, *proc, *qemu;
+	const char *config, *sysfs, *proc, *qemu, *virsh;
 	struct fd_addr *fds;
 	size_t n_fds;
 	bool explain, nul;
@@ -49,15 +53,11 @@ static int parse_fd(struct opts *o, const char *arg)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longs[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "sysfs", required_argument, NULL, 's' },
-		{ "proc", required_argument, NULL, 'p' },
-		{ "fd", required_argument, NULL, 'f' },
-		{ "qemu", required_argument, NULL, 'q' },
-		{ "explain", no_argument, NULL, 'e' },
-		{ "null", no_argument, NULL, '0' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "config", required_argument, NULL, 'c' }, { "sysfs", required_argument, NULL, 's' },
+		{ "proc", required_argument, NULL, 'p' },   { "fd", required_argument, NULL, 'f' },
+		{ "qemu", required_argument, NULL, 'q' },   { "virsh", required_argument, NULL, 'v' },
+		{ "explain", no_argument, NULL, 'e' },      { "null", no_argument, NULL, '0' },
+		{ "help", no_argument, NULL, 'h' },         { 0 },
 	};
 	int c, r;
 
@@ -67,6 +67,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 's': o->sysfs = optarg; break;
 		case 'p': o->proc = optarg; break;
 		case 'q': o->qemu = optarg; break;
+		case 'v': o->virsh = optarg; break;
 		case 'e': o->explain = true; break;
 		case '0': o->nul = true; break;
 		case 'f':
@@ -77,8 +78,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		default: return cli_bad_option("rewrite", argv, longs);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage("rewrite", "give the QEMU command line after --");
+	if (o->virsh && optind < argc)
+		return cli_usage("rewrite", "--virsh %s gives the command line: no QEMU-ARGS with it", o->virsh);
+	if (!o->virsh && optind >= argc)
+		return cli_usage("rewrite", "give the QEMU command line after --, or --virsh FILE");
 	return 0;
 }
 
@@ -129,10 +132,21 @@ static int run(const struct opts *o, int argc, char **argv)
 int cmd_rewrite(int argc, char **argv)
 {
 	struct opts o = { 0 };
+	struct err e = { { 0 } };
+	char **virsh_argv = NULL;
 	int r = parse(argc, argv, &o);
 
-	if (r == 0)
+	if (r == 0 && o.virsh) {
+		if (virsh_argv_read(o.virsh, &argc, &virsh_argv, &e) < 0) {
+			cli_error("--virsh %s: %s", o.virsh, e.msg);
+			r = 1;
+		} else {
+			r = run(&o, argc, virsh_argv);
+		}
+	} else if (r == 0) {
 		r = run(&o, argc - optind, argv + optind);
+	}
+	virsh_argv_free(virsh_argv);
 	free(o.fds);
 	return r < 0 ? 0 : r;
 }

@@ -89,10 +89,10 @@ int pkg_dnf_actions(struct inst *c, bool add)
 	static const char *const files[][2] = {
 		{ "/etc/dnf/plugins/post-transaction-actions.d/qemu-p2p.action",
 		  "# qemu-p2p: put the wrapper back after a QEMU update (divert mode)\n"
-		  "qemu-kvm-core:in:/usr/sbin/qemu-p2p install --mode divert --json\n" },
+		  "qemu-kvm-core:in:" QEMU_P2P_CLI_PATH " install --mode divert --json\n" },
 		{ "/etc/dnf/libdnf5-plugins/actions.d/qemu-p2p.actions",
 		  "# qemu-p2p: put the wrapper back after a QEMU update (divert mode)\n"
-		  "post_transaction:qemu-kvm-core:in::/usr/sbin/qemu-p2p install --mode divert --json\n" },
+		  "post_transaction:qemu-kvm-core:in::" QEMU_P2P_CLI_PATH " install --mode divert --json\n" },
 	};
 	struct err e = { { 0 } };
 	bool plugin = false;

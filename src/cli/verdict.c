@@ -45,6 +45,7 @@ static size_t count_groups(const struct hostplan *hp)
 
 int verdict_load(struct verdict *v, const struct verdict_in *in)
 {
+	_cleanup_free_ char *resolved = NULL;
 	struct err e = { { 0 } };
 	char buf[1024];
 	int r;
@@ -52,11 +53,11 @@ int verdict_load(struct verdict *v, const struct verdict_in *in)
 	*v = (struct verdict){ 0 };
 	if ((r = cli_config_load(in->config, &v->cfg)) < 0)
 		return r;
-	if (in->qemu)
-		v->real = strdup(in->qemu);
-	else
-		cli_real_qemu(&v->cfg, in->arch ? in->arch : RESOLVE_DEFAULT_ARCH, &v->real, &e);
-	v->binary_ignored = v->cfg.binary && (!v->real || strcmp(v->cfg.binary, v->real));
+	/* What the wrapper resolves decides whether [qemu] binary is used,
+	 * whatever --qemu says the real QEMU is. */
+	cli_real_qemu(&v->cfg, in->arch ? in->arch : RESOLVE_DEFAULT_ARCH, &resolved, &e);
+	v->binary_ignored = v->cfg.binary && (!resolved || strcmp(v->cfg.binary, resolved));
+	v->real = in->qemu ? strdup(in->qemu) : TAKE_PTR(resolved);
 	if (rewrite_host_gate(&v->cfg, v->real ? v->real : "", buf, sizeof(buf)))
 		v->stop = strdup(buf);
 	if ((r = hostplan_read(in->sysfs, &v->hp)) < 0) {

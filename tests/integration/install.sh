@@ -193,7 +193,7 @@ check "rpm divert without a dnf actions plugin: no plugin directory created, and
 rpmroot; mkdir -p "$R/etc/dnf/plugins/post-transaction-actions.d" "$R/etc/dnf/libdnf5-plugins/actions.d"
 inst --mode divert --json > "$TMP/rpm1" 2>/dev/null
 check "rpm divert: the wrapper at /usr/libexec/qemu-kvm, QEMU as .real" sh -c "cmp -s '$WRAP' '$R/usr/libexec/qemu-kvm' && grep -q 8.2.0 '$R/usr/libexec/qemu-kvm.real'"
-check "rpm divert: dnf4 and dnf5 actions rerun install after qemu-kvm updates" sh -c "grep -q '^qemu-kvm-core:in:/usr/sbin/qemu-p2p install --mode divert' '$R/etc/dnf/plugins/post-transaction-actions.d/qemu-p2p.action' && grep -q '^post_transaction:qemu-kvm-core:in::' '$R/etc/dnf/libdnf5-plugins/actions.d/qemu-p2p.actions'"
+check "rpm divert: dnf4 and dnf5 actions rerun install after qemu-kvm updates" sh -c "grep -q '^qemu-kvm-core:in:/usr/.*bin/qemu-p2p install --mode divert' '$R/etc/dnf/plugins/post-transaction-actions.d/qemu-p2p.action' && grep -q '^post_transaction:qemu-kvm-core:in::' '$R/etc/dnf/libdnf5-plugins/actions.d/qemu-p2p.actions'"
 printf '#!/bin/sh\necho "QEMU emulator version 9.0.0"\n' > "$R/usr/libexec/qemu-kvm.new"; chmod 755 "$R/usr/libexec/qemu-kvm.new"
 mv "$R/usr/libexec/qemu-kvm.new" "$R/usr/libexec/qemu-kvm"   # what rpm does on update
 inst --mode divert > /dev/null 2>&1

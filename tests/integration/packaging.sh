@@ -15,18 +15,21 @@ cleanup() { dpkg -P qemu-p2p > /dev/null 2>&1; rm -f /etc/qemu-p2p.conf; rm -rf 
 trap cleanup EXIT
 chmod 755 "$TMP"
 
-# Build from the working tree, with packaging/debian as debian/.
-mkdir -p "$TMP/src"
-git -C "$QP2P_SRC" ls-files -z --cached --others --exclude-standard |
-	(cd "$QP2P_SRC" && xargs -0 cp --parents -t "$TMP/src")
-cp -r "$QP2P_SRC/packaging/debian" "$TMP/src/debian"
-(cd "$TMP/src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) > "$TMP/build.log" 2>&1
-DEB=$(ls "$TMP"/qemu-p2p_*_*.deb 2> /dev/null | grep -v dbgsym | head -n 1)
-check "dpkg-buildpackage builds the .deb" [ -n "$DEB" ]
+# Built as `make deb` builds it (tools/package.sh), then linted.
+sh "$QP2P_SRC/tools/package.sh" deb "$TMP/pkg" > "$TMP/build.log" 2>&1
+DEB=$(ls "$TMP"/pkg/deb/qemu-p2p_*_*.deb 2> /dev/null | head -n 1)
+check "make deb's recipe (tools/package.sh deb) builds the .deb" [ -n "$DEB" ]
 [ -n "$DEB" ] || { diag "$(tail -n 20 "$TMP/build.log")"; done_testing; exit 1; }
+if command -v lintian > /dev/null; then
+	lintian --no-tag-display-limit "$TMP"/pkg/deb/*.changes 2>&1 | grep -E '^[EW]: ' > "$TMP/lintian"
+	check "lintian: no error or warning on the .debs" [ ! -s "$TMP/lintian" ]
+	[ ! -s "$TMP/lintian" ] || diag "$(cat "$TMP/lintian")"
+else
+	skip "lintian" "lintian missing (make deps installs it)"
+fi
 check "the package ships no /etc/qemu-p2p.conf (never a conffile prompt)" sh -c "! dpkg -c '$DEB' | grep -q 'etc/qemu-p2p.conf'"
 check "the package ships the example configuration under /usr/share/doc" sh -c "dpkg -c '$DEB' | grep -q usr/share/doc/qemu-p2p/examples/qemu-p2p.conf"
-GUEST_DEB=$(ls "$TMP"/qemu-p2p-guest_*_*.deb 2> /dev/null | head -n 1)
+GUEST_DEB=$(ls "$TMP"/pkg/deb/qemu-p2p-guest_*_*.deb 2> /dev/null | head -n 1)
 check "the guest package is built from the same source" [ -n "$GUEST_DEB" ]
 check "the guest package holds qemu-p2p-guest, p2pbench, their pages and the boot-time topology unit" sh -c "dpkg -c '$GUEST_DEB' |
 	grep -c -e usr/bin/qemu-p2p-guest -e usr/bin/p2pbench -e man1/qemu-p2p-guest.1 -e man1/p2pbench.1 -e qemu-p2p-guest-topology.service | grep -qx 5"
@@ -35,9 +38,12 @@ check "the host package holds no guest program" sh -c "! dpkg -c '$DEB' | grep -
 dpkg -i "$DEB" > "$TMP/dpkg-i.log" 2>&1
 check "dpkg -i installs it" sh -c "dpkg-query -W -f '\${Status}' qemu-p2p | grep -qx 'install ok installed'"
 check "qemu-p2p --version" sh -c "qemu-p2p --version | grep -q '^qemu-p2p 0.1.0'"
-python3 "$MKHOST" /usr/share/doc/qemu-p2p/examples/blog-8gpu.host "$TMP/sys"
-qemu-p2p topo --sysfs "$TMP/sys" > "$TMP/topo"
-check "qemu-p2p topo --sysfs on the example host" grep -q '^GPU7 .* PIX    X' "$TMP/topo"
+check "the CLI is /usr/bin/qemu-p2p, on an ordinary user's PATH" [ "$(command -v qemu-p2p)" = /usr/bin/qemu-p2p ]
+EX=/usr/share/qemu-p2p/example
+runuser -u nobody -- qemu-p2p topo --sysfs "$EX/sys" > "$TMP/topo" 2>&1
+check "an ordinary user runs qemu-p2p topo on the shipped example host" grep -q '^GPU7 .* PIX    X' "$TMP/topo"
+runuser -u nobody -- qemu-p2p plan --sysfs "$EX/sys" -c "$EX/qemu-p2p.conf" --from-nvidia-smi "$EX/nvidia-smi.out" > "$TMP/plan" 2>&1
+check "... and plan on it, with its configuration and nvidia-smi output" grep -q '^Group 0: .* 0000:f5:00.0$' "$TMP/plan"
 check "man qemu-p2p finds the page" sh -c "man -w qemu-p2p | grep -q 'man8/qemu-p2p.8'"
 check "installing the package does not activate the wrapper" [ ! -e "$W" ]
 
@@ -48,7 +54,7 @@ cat > "$TMP/vars.json" <<J
 {"qemu_p2p_deb": "$DEB", "qemu_p2p_mode": "map",
  "qemu_p2p_map": {"0": ["0000:05:00.0", "0000:06:00.0", "0000:76:00.0", "0000:77:00.0",
                         "0000:85:00.0", "0000:86:00.0", "0000:f4:00.0", "0000:f5:00.0"]},
- "qemu_p2p_doctor_args": ["--sysfs", "$TMP/sys", "--qemu", "$TMP/qemu-8.2"]}
+ "qemu_p2p_doctor_args": ["--sysfs", "$EX/sys", "--qemu", "$TMP/qemu-8.2"]}
 J
 play() { ANSIBLE_ROLES_PATH=$QP2P_SRC/packaging/ansible/roles ANSIBLE_NOCOLOR=1 \
 	ansible-playbook -i localhost, -c local -e "@$TMP/vars.json" "$@" "$QP2P_SRC/packaging/ansible/test.yml"; }
@@ -61,7 +67,7 @@ check "Ansible ran qemu-p2p install: the wrapper is in place" sh -c "cmp -s /usr
 play > "$TMP/play2" 2>&1; rc=$?
 diag "second run: $(recap "$TMP/play2")"
 check "Ansible, second run: no changes" sh -c "[ $rc -eq 0 ] && grep -qE 'changed=0 +unreachable=0 +failed=0' '$TMP/play2'"
-play -e '{"qemu_p2p_doctor_args": ["--sysfs", "'"$TMP/sys"'", "--qemu", "/usr/bin/qemu-system-x86_64"]}' > "$TMP/play3" 2>&1; rc=$?
+play -e '{"qemu_p2p_doctor_args": ["--sysfs", "'"$EX/sys"'", "--qemu", "/usr/bin/qemu-system-x86_64"]}' > "$TMP/play3" 2>&1; rc=$?
 check "Ansible fails the play when doctor reports a failure (QEMU 7.2, MSI-X at 0xC8)" sh -c "[ $rc -ne 0 ] && grep -q qemu-caps '$TMP/play3'"
 
 # The QEMU-upgrade trigger: facts refreshed, wrapper touched.
