@@ -146,6 +146,19 @@ def test_recovery(g, root):
         r.stdout + r.stderr + str(read(root, "etc/nccl.conf")))
 
 
+def test_async(g):
+    """The driver runs a memset or a copy from pageable memory on the legacy
+    stream after the call returns; the proof's writer works on a
+    non-blocking stream, which does not wait for them."""
+    root = g.root("async")
+    r = g.boot(root, env={"FAKECUDA_ASYNC": "1"})
+    tap(r.returncode == 0 and read(root, TOPO) and read(root, "etc/nccl.conf") == OPERATOR,
+        "a driver whose legacy-stream memset and copy return early: a healthy VM still passes", r.stdout + r.stderr)
+    r = g.boot(root, env={"FAKECUDA_ASYNC": "1", "FAKECUDA_MIRROR": "1"})
+    tap(r.returncode == 1 and read(root, TOPO) is None, "... and writes into a private mirror still fail there",
+        r.stdout + r.stderr)
+
+
 def test_no_driver(g):
     for name, env, cuda in (("no libcuda", {"LD_LIBRARY_PATH": "/nonexistent"}, False),
                             ("no GPU seen", {"FAKECUDA_DEVICES": "0"}, True)):
@@ -297,6 +310,7 @@ def main():
         test_recovery(g, root)
         root = test_broken(g, "no-peer", {"FAKECUDA_NO_PEER": "1"}, "LOST: one clique, but the driver refuses")
         test_recovery(g, root)
+        test_async(g)
         test_no_driver(g)
         test_timeout(g)
         test_no_fallback(g)
