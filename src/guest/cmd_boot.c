@@ -25,6 +25,9 @@
 #include "sysfs.h"
 
 #define DEFAULT_TIMEOUT_S 60
+/* The unit's TimeoutStartSec (660) lies beyond it: systemd must never cut
+ * boot off before it has acted on the test. */
+#define MAX_TIMEOUT_S 600
 
 static void help(void)
 {
@@ -42,7 +45,8 @@ static void help(void)
 	       "Options:\n"
 	       "      --quick          4 MiB each way per pair (the default)\n"
 	       "      --size BYTES     bytes each way per pair instead (K, M, G suffixes)\n"
-	       "      --timeout SECS   time limit of the driver and data test (default %d);\n"
+	       "      --timeout SECS   time limit of the driver and data test (default %d,\n"
+	       "                       at most %d);\n"
 	       "                       a test that does not finish counts as failed\n"
 	       "      --no-fallback    test and report only: on a failed pair still write the\n"
 	       "                       topology file, never touch /etc/nccl.conf\n"
@@ -53,7 +57,7 @@ static void help(void)
 	       "  -h, --help           show this help\n"
 	       "Exit status: 0 every pair holds, 1 a pair failed or a file could not be\n"
 	       "written, 2 no NVIDIA driver or GPU (nothing changed), 64 usage error.\n",
-	       DEFAULT_TIMEOUT_S);
+	       DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S);
 }
 
 struct opts {
@@ -87,8 +91,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'T':
 			o->timeout_s = (int)strtol(optarg, &end, 10);
-			if (end == optarg || *end || o->timeout_s < 1 || o->timeout_s > 3600)
-				return cli_usage("boot", "--timeout %s: seconds, 1 to 3600", optarg);
+			if (end == optarg || *end || o->timeout_s < 1 || o->timeout_s > MAX_TIMEOUT_S)
+				return cli_usage("boot", "--timeout %s: seconds, 1 to %d", optarg, MAX_TIMEOUT_S);
 			break;
 		case 'N': o->fallback = false; break;
 		case 's': o->sysfs = optarg; break;

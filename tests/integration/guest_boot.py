@@ -12,6 +12,7 @@ plant are not followed. Then the systemd unit, through systemd-analyze
 verify. Prints TAP."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -287,6 +288,15 @@ def test_unit(tmp):
     tap("ExecStart=/usr/bin/qemu-p2p-guest boot $QEMU_P2P_GUEST_BOOT_OPTIONS" in unit and "Type=oneshot" in unit
         and "DefaultDependencies=no" in unit and "TimeoutStartSec=" in unit and "SuccessExitStatus=2" in unit,
         "the unit runs boot, oneshot, with a time limit, outside multi-user.target's wait", unit)
+    # systemd kills a unit past TimeoutStartSec before boot acts on the
+    # test: no fallback, no status. Boot's own limit must end first.
+    limit = int(unit.split("TimeoutStartSec=")[1].split()[0])
+    r = subprocess.run([GUEST, "boot", "--timeout", "100000"], capture_output=True, text=True)
+    most = re.search(r"seconds, 1 to ([0-9]+)", r.stderr)
+    most = int(most.group(1)) if most else 0
+    tap(r.returncode == 64 and 0 < most and most + 30 <= limit,
+        f"the largest --timeout boot takes ({most} s) ends 30 s before the unit's TimeoutStartSec ({limit} s)",
+        r.stderr)
     # The packaged path does not exist here: verify checks the command.
     path = os.path.join(d, "qemu-p2p-guest-topology.service")
     with open(path, "w") as f:
