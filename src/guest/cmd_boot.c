@@ -77,6 +77,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },          { 0 },
 	};
 	char *end;
+	long secs;
 	int c;
 
 	*o = (struct opts){ .root = "/", .bytes = PROOF_BYTES, .timeout_s = DEFAULT_TIMEOUT_S, .fallback = true };
@@ -90,9 +91,10 @@ static int parse(int argc, char **argv, struct opts *o)
 						 optarg);
 			break;
 		case 'T':
-			o->timeout_s = (int)strtol(optarg, &end, 10);
-			if (end == optarg || *end || o->timeout_s < 1 || o->timeout_s > MAX_TIMEOUT_S)
+			secs = strtol(optarg, &end, 10);
+			if (end == optarg || *end || secs < 1 || secs > MAX_TIMEOUT_S)
 				return cli_usage("boot", "--timeout %s: seconds, 1 to %d", optarg, MAX_TIMEOUT_S);
+			o->timeout_s = (int)secs;
 			break;
 		case 'N': o->fallback = false; break;
 		case 's': o->sysfs = optarg; break;

@@ -254,6 +254,7 @@ def test_journal(g, tmp):
 def test_usage(g):
     root = g.root("usage")
     for args, want in ((["--size", "3"], "--size 3: bytes, a multiple of 4"), (["--timeout", "0"], "--timeout 0: seconds"),
+                       (["--timeout", "4294967356"], "--timeout 4294967356: seconds"),
                        (["--no-fallbak"], "did you mean --no-fallback?")):
         r = g.boot(root, *args)
         tap(r.returncode == 64 and len(r.stderr.splitlines()) == 1 and want in r.stderr and read(root, STATUS) is None,
