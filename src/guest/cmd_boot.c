@@ -237,6 +237,18 @@ static void update_conf(int root, bool add, struct boot_report *r)
 	ncclconf_close(&f);
 }
 
+/* Several GPUs, and not one pair shares a clique or gets P2P: nothing is
+ * broken, but this is what a VM looks like whose host wrapper passed it
+ * through (stale host facts, mode = off, an excluded VM): not "ok". */
+static void no_p2p(const struct guest *g, struct boot_report *r)
+{
+	r->verdict = "no-p2p";
+	snprintf(r->message, sizeof(r->message),
+		 "no P2P between the %zu GPUs: no two share a clique and the driver grants none (on the host, "
+		 "qemu-p2p vms says why); wrote %s",
+		 g->n_gpus, r->topology.path);
+}
+
 static void healthy(int sysfs, int root, const struct guest *g, size_t tested, struct boot_report *r)
 {
 	write_topology(sysfs, root, g, r);
@@ -257,6 +269,8 @@ static void healthy(int sysfs, int root, const struct guest *g, size_t tested, s
 				"P2P holds: %zu pair%s granted, %zu KiB written over P2P each way and read back by the "
 				"owning GPU; wrote %s",
 				tested, tested == 1 ? "" : "s", r->bytes >> 10, r->topology.path);
+		else if (g->n_gpus > 1)
+			no_p2p(g, r);
 		else
 			snprintf(r->message, sizeof(r->message),
 				 "no two GPUs share a clique or P2P: nothing to test; wrote %s", r->topology.path);

@@ -160,6 +160,28 @@ def test_async(g):
         r.stdout + r.stderr)
 
 
+def test_no_clique(g, tmp):
+    """GPUs the host gave no clique (its wrapper passed the VM through, e.g.
+    with stale host facts): nothing is broken, but there is no P2P, and
+    the verdict must not read "ok"."""
+    with open(os.path.join(SRC, "tests/fixtures/guest/two-cliques.host")) as f:
+        text = re.sub(r" clique=[0-9]+", "", f.read())
+    host, sysfs = os.path.join(tmp, "no-clique.host"), os.path.join(tmp, "sys-no-clique")
+    with open(host, "w") as f:
+        f.write(text)
+    subprocess.run([sys.executable, os.environ["MKHOST"], host, sysfs], check=True)
+    root = g.root("no-clique")
+    e = {**os.environ, **CUDA, "FAKECUDA_NO_PEER": "1"}
+    e.pop("JOURNAL_STREAM", None)
+    r = subprocess.run([GUEST, "boot", "--sysfs", sysfs, "--proc", g.proc, "--root", root], capture_output=True,
+                       text=True, env=e)
+    st = status(root)
+    tap(r.returncode == 0 and st["verdict"] == "no-p2p" and read(root, "etc/nccl.conf") == OPERATOR
+        and "no P2P between the 4 GPUs: no two share a clique" in r.stdout,
+        "GPUs without cliques: exit 0, nothing changed in nccl.conf, but verdict no-p2p and said so",
+        r.stdout + r.stderr + json.dumps(st))
+
+
 def test_no_driver(g):
     for name, env, cuda in (("no libcuda", {"LD_LIBRARY_PATH": "/nonexistent"}, False),
                             ("no GPU seen", {"FAKECUDA_DEVICES": "0"}, True)):
@@ -322,6 +344,7 @@ def main():
         root = test_broken(g, "no-peer", {"FAKECUDA_NO_PEER": "1"}, "LOST: one clique, but the driver refuses")
         test_recovery(g, root)
         test_async(g)
+        test_no_clique(g, tmp)
         test_no_driver(g)
         test_timeout(g)
         test_no_fallback(g)
