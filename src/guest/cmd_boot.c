@@ -145,7 +145,7 @@ static void judge(const struct guest *g, const struct datatest *dt, size_t n, bo
 
 	if (n >= dt->n_done)
 		return judge_missing(dt, n, timeout_s, out);
-	v = peers_judge(g, (size_t)p->a, (size_t)p->b, p->granted, hypervisor);
+	v = peers_judge(g, (size_t)p->a, (size_t)p->b, p->listed, p->granted, hypervisor);
 	out->verdict = "FAIL";
 	if (!p->tested) {
 		out->verdict = v.verdict;

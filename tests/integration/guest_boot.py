@@ -182,6 +182,14 @@ def test_no_clique(g, tmp):
         r.stdout + r.stderr + json.dumps(st))
 
 
+def test_unlisted(g):
+    root = g.root("unlisted")
+    r = g.boot(root, env={"FAKECUDA_DEVICES": "3"})
+    tap(r.returncode == 1 and read(root, TOPO) is None
+        and "0000:02:00.0-0000:04:00.0: LOST: one clique, but the driver does not list both GPUs" in r.stderr,
+        "a GPU the driver does not list: the fallback, and the line says so", r.stderr)
+
+
 def test_no_driver(g):
     for name, env, cuda in (("no libcuda", {"LD_LIBRARY_PATH": "/nonexistent"}, False),
                             ("no GPU seen", {"FAKECUDA_DEVICES": "0"}, True)):
@@ -345,6 +353,7 @@ def main():
         test_recovery(g, root)
         test_async(g)
         test_no_clique(g, tmp)
+        test_unlisted(g)
         test_no_driver(g)
         test_timeout(g)
         test_no_fallback(g)
