@@ -182,6 +182,7 @@ static int read_gpus(int sysfs, const struct hostplan *hp, struct recipe_gpu **o
 	for (size_t i = 0; i < hp->n; i++) {
 		const struct host_fn *f = hp->gpus[i];
 		struct pci_ident id;
+		long vfs = 0;
 
 		g[i] = (struct recipe_gpu){ .addr = f->addr,
 					    .vendor = f->vendor,
@@ -194,8 +195,28 @@ static int read_gpus(int sysfs, const struct hostplan *hp, struct recipe_gpu **o
 			g[i].subdevice = id.subdevice;
 			g[i].subsys_known = true;
 		}
+		g[i].sriov = sysfs_read_long(sysfs, &f->addr, "sriov_totalvfs", &vfs) == 0 && vfs > 0;
 	}
 	*out = g;
+	return 0;
+}
+
+/* Nova takes one device type per alias name, and its libvirt driver makes
+ * an SR-IOV capable GPU a type-PF: a host with both kinds would need
+ * aliases Nova refuses. */
+static int check_device_types(const struct target *t, const struct recipe_gpu *g, size_t n)
+{
+	char a[PCI_ADDR_STRLEN], b[PCI_ADDR_STRLEN];
+
+	for (size_t i = 1; i < n && !strcmp(t->name, "nova"); i++) {
+		if (g[i].sriov == g[0].sriov)
+			continue;
+		cli_error("--for %s: %s is SR-IOV capable (Nova's type-PF) and %s is not (type-PCI), and one alias "
+			  "takes one device type: write the aliases by hand",
+			  t->name, pci_addr_format(&g[g[i].sriov ? i : 0].addr, a),
+			  pci_addr_format(&g[g[i].sriov ? 0 : i].addr, b));
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -285,6 +306,8 @@ int recipe_plan(const char *target, const char *host, const char *config, const 
 		cli_error("--for %s: %s", t->name, strerror(-rc));
 		goto out;
 	}
+	if ((rc = check_device_types(t, gpus, v.hp.n)) < 0)
+		goto out;
 	basis(&v.cfg, &v.hp, why, sizeof(why));
 	r.gpus = gpus;
 	r.n = v.hp.n;

@@ -19,6 +19,7 @@ struct recipe_gpu {
 	bool subsys_known;
 	long iommu_group; /* -1 none */
 	long numa;        /* -1 unknown */
+	bool sriov;       /* sriov_totalvfs > 0: libvirt reports a PF, Nova type-PF */
 	int group;        /* 0 .. n_groups - 1 */
 };
 

@@ -18,6 +18,14 @@
 
 #include "recipe.h"
 
+/* What Nova's libvirt driver calls the GPUs (one kind: recipe.c refuses a
+ * mix): an SR-IOV capable function has libvirt's virt_functions capability,
+ * which makes it a type-PF, and an alias of type-PCI never matches it. */
+static const char *dev_type(const struct recipe *r)
+{
+	return r->gpus[0].sriov ? "type-PF" : "type-PCI";
+}
+
 static void device_spec(const struct recipe_gpu *g, bool with_class, struct strbuf *b)
 {
 	char a[PCI_ADDR_STRLEN];
@@ -41,9 +49,9 @@ static void model_aliases(const struct recipe *r, int group, const char *name, c
 			       r->gpus[k].device == g->device;
 		if (!seen)
 			sb_addf(out,
-				"#   alias = {\"name\": \"%s\", \"device_type\": \"type-PCI\", \"vendor_id\": \"%04x\", "
+				"#   alias = {\"name\": \"%s\", \"device_type\": \"%s\", \"vendor_id\": \"%04x\", "
 				"\"product_id\": \"%04x\"%s}\n",
-				name, g->vendor, g->device, extra);
+				name, dev_type(r), g->vendor, g->device, extra);
 	}
 }
 
@@ -125,8 +133,8 @@ static void placement(const struct recipe *r, struct strbuf *out, struct json_ob
 		struct strbuf alias = { 0 };
 
 		sb_addf(&alias,
-			"{\"name\": \"p2p-g%d\", \"device_type\": \"type-PCI\", \"resource_class\": \"CUSTOM_P2P_G%d\"}",
-			g, g);
+			"{\"name\": \"p2p-g%d\", \"device_type\": \"%s\", \"resource_class\": \"CUSTOM_P2P_G%d\"}", g,
+			dev_type(r), g);
 		sb_addf(out, "alias = %s\n", recipe_str(&alias));
 		json_object_object_add(groups[g], "alias", json_object_new_string(recipe_str(&alias)));
 		out->oom |= alias.oom;
@@ -204,6 +212,9 @@ void recipe_nova(const struct recipe *r, struct strbuf *out, struct json_object 
 		"#   %s\n",
 		r->host, r->basis);
 	group_lines(r, out);
+	if (r->gpus[0].sriov)
+		sb_addf(out, "# The GPUs are SR-IOV capable: Nova's libvirt driver lists them as type-PF, and\n"
+			     "# an alias must say so (type-PCI would never match them).\n");
 	sb_addf(out, "#\n"
 		     "# Nova 2023.1 (27.0.0) or later: one resource class per group, PCI scheduled by\n"
 		     "# Placement. Placement takes all of a VM's devices from one host, and each alias\n"

@@ -61,7 +61,7 @@ static int check(struct cuda *cu, const struct guest *g, int proc, bool json)
 	for (size_t i = 0; i < g->n_gpus; i++) {
 		for (size_t k = i + 1; k < g->n_gpus; k++) {
 			bool granted = peers_granted(cu, dev[i], dev[k]);
-			struct peer_verdict v = peers_judge(g, i, k, granted, hypervisor);
+			struct peer_verdict v = peers_judge(g, i, k, dev[i] >= 0 && dev[k] >= 0, granted, hypervisor);
 
 			lost += !strcmp(v.verdict, "LOST");
 			if (json) {

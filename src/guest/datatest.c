@@ -69,6 +69,7 @@ static void test_pair(struct child *c, struct dt_pair *p)
 {
 	double t;
 
+	p->listed = c->dev[p->a] >= 0 && c->dev[p->b] >= 0;
 	p->granted = peers_granted(&c->cu, c->dev[p->a], c->dev[p->b]);
 	if (!p->granted)
 		return;

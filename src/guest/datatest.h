@@ -16,6 +16,7 @@
  * every pair; the rest as it came back). */
 struct dt_pair {
 	int a, b;                   /* guest GPU indexes */
+	bool listed;                /* the driver lists both GPUs */
 	bool granted;               /* the driver allows access both ways */
 	bool tested;                /* granted, so the proof ran */
 	struct proof_result ab, ba; /* a writes to b, b writes to a */

@@ -54,7 +54,7 @@ bool peers_sees_hypervisor(int proc)
 	return proc >= 0 && read_file_at(proc, "cpuinfo", 1 << 22, &cpu, NULL) == 0 && strstr(cpu, " hypervisor");
 }
 
-struct peer_verdict peers_judge(const struct guest *g, size_t i, size_t k, bool granted, bool hypervisor)
+struct peer_verdict peers_judge(const struct guest *g, size_t i, size_t k, bool listed, bool granted, bool hypervisor)
 {
 	int ca = g->gpus[i].clique, cb = g->gpus[k].clique;
 	struct peer_verdict v = { .expected = ca >= 0 && ca == cb };
@@ -62,6 +62,10 @@ struct peer_verdict peers_judge(const struct guest *g, size_t i, size_t k, bool 
 	if (v.expected && granted) {
 		v.verdict = "granted";
 		v.why = "P2P, as the clique says";
+	} else if (v.expected && !listed) {
+		/* Not the driver's version: a GPU gone from it. */
+		v.verdict = "LOST";
+		v.why = "one clique, but the driver does not list both GPUs (nvidia-smi; an Xid in dmesg?)";
 	} else if (v.expected) {
 		v.verdict = "LOST";
 		v.why = hypervisor ? "one clique, but the driver refuses (its version or the GPU model does not honour "

@@ -28,8 +28,9 @@ struct peer_verdict {
 	const char *verdict, *why; /* "granted", "LOST", "none expected" */
 };
 
-/* GPUs i and k of g, given whether the driver grants P2P between them. */
-struct peer_verdict peers_judge(const struct guest *g, size_t i, size_t k, bool granted, bool hypervisor);
+/* GPUs i and k of g, given whether the driver lists both (dev[] of
+ * peers_map is not -1) and grants P2P between them. */
+struct peer_verdict peers_judge(const struct guest *g, size_t i, size_t k, bool listed, bool granted, bool hypervisor);
 
 /* "0/1", "0/-": the two clique ids, '-' for none. */
 const char *peers_cliques_text(const struct guest *g, size_t i, size_t k, char *buf, size_t size);

@@ -187,6 +187,15 @@ static bool controls_pass(const struct bench *b)
 	return true;
 }
 
+static bool any_peer(const struct bench *b)
+{
+	for (int w = 0; w < b->n; w++)
+		for (int o = 0; o < b->n; o++)
+			if (b->can[w][o])
+				return true;
+	return false;
+}
+
 static void report_text(const struct bench *b, bool pass)
 {
 	static const char *const metric[] = { "unidirectional bandwidth (GB/s)", "bidirectional bandwidth (GB/s)",
@@ -248,6 +257,9 @@ static void report_text(const struct bench *b, bool pass)
 		printf("\nFAIL: the proof fails on one GPU alone: its result says nothing of P2P\n");
 	else if (b->n == 1)
 		printf("\nPASS: the proof works on this GPU; one GPU, no pair to test\n");
+	else if (!any_peer(b))
+		printf("\nNO P2P: no pair of GPUs has peer access, nothing was written over P2P (qemu-p2p-guest "
+		       "check says why)\n");
 	else
 		printf("\n%s\n", pass ? "PASS: every pair with peer access wrote where it should"
 				      : "FAIL: a pair with peer access lost data written over P2P");

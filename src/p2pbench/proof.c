@@ -122,10 +122,20 @@ static enum verdict owner_sees(struct cuda *cu, const struct proof_gpu *o, uint3
 	return V_PASS;
 }
 
+/* A memset, and a copy from pageable memory, run on the legacy stream and
+ * may not have finished when the call returns; the writer's stream is
+ * non-blocking and does not wait for them. So wait here: a late memset
+ * would wipe what the writer stored, a late copy would send stale data,
+ * and a healthy pair would FAIL. */
+static int settled(struct cuda *cu)
+{
+	return cuda_failed(cu, cu->StreamSynchronize(NULL), "cuStreamSynchronize") ? -1 : 0;
+}
+
 static int clear(struct cuda *cu, const struct proof_gpu *o, size_t words)
 {
 	return cuda_failed(cu, cu->CtxSetCurrent(o->ctx), "cuCtxSetCurrent") ||
-			       cuda_failed(cu, cu->MemsetD32(o->a, 0, words), "cuMemsetD32")
+			       cuda_failed(cu, cu->MemsetD32(o->a, 0, words), "cuMemsetD32") || settled(cu) < 0
 		       ? -1
 		       : 0;
 }
@@ -137,7 +147,7 @@ static int copy_test(struct cuda *cu, const struct proof_gpu *x, const struct pr
 	for (size_t k = 0; k < words; k++)
 		host[k] = (uint32_t)k ^ seed;
 	if (clear(cu, y, words) < 0 || cuda_failed(cu, cu->CtxSetCurrent(x->ctx), "cuCtxSetCurrent") ||
-	    cuda_failed(cu, cu->MemcpyHtoD(x->b, host, words * 4), "cuMemcpyHtoD") ||
+	    cuda_failed(cu, cu->MemcpyHtoD(x->b, host, words * 4), "cuMemcpyHtoD") || settled(cu) < 0 ||
 	    cuda_failed(cu, cu->MemcpyPeerAsync(y->a, y->ctx, x->b, x->ctx, words * 4, x->stream),
 			"cuMemcpyPeerAsync") ||
 	    cuda_failed(cu, cu->StreamSynchronize(x->stream), "cuStreamSynchronize"))

@@ -313,6 +313,11 @@ def test_check(tmp):
                      env=dict(cuda, FAKECUDA_DEVICES="3", FAKECUDA_PEERS="0-1"))
     tap(rc == 0 and "0/-       no P2P   none expected: a GPU without a clique" in out,
         "check: a GPU without a clique: none expected", out)
+    open(cpuinfo, "w").write("flags\t\t: fpu vme hypervisor lahf_lm\n")
+    rc, out, _ = run("check", "--sysfs", sysfs, "--proc", proc, env=dict(cuda, FAKECUDA_DEVICES="3", FAKECUDA_PEERS="0-2"))
+    tap(rc == 1 and "0000:02:00.0-0000:04:00.0     1/1       no P2P   LOST: one clique, but the driver does not list both GPUs" in out and "does not honour" not in out,
+        "check: a GPU the driver does not list (fallen off the bus): LOST, said so, not the driver's version",
+        out)
     rc, _, err = run("check", "--sysfs", sysfs, "--proc", proc, env={"LD_LIBRARY_PATH": "/nonexistent"})
     tap(rc == 2 and "no NVIDIA driver: cannot load libcuda.so.1" in err, "check without a driver: exit 2", err)
     rc, out, _ = run("check", "--sysfs", sysfs, "--proc", proc, "--json", env={"LD_LIBRARY_PATH": "/nonexistent"})

@@ -12,6 +12,7 @@ plant are not followed. Then the systemd unit, through systemd-analyze
 verify. Prints TAP."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -146,6 +147,49 @@ def test_recovery(g, root):
         r.stdout + r.stderr + str(read(root, "etc/nccl.conf")))
 
 
+def test_async(g):
+    """The driver runs a memset or a copy from pageable memory on the legacy
+    stream after the call returns; the proof's writer works on a
+    non-blocking stream, which does not wait for them."""
+    root = g.root("async")
+    r = g.boot(root, env={"FAKECUDA_ASYNC": "1"})
+    tap(r.returncode == 0 and read(root, TOPO) and read(root, "etc/nccl.conf") == OPERATOR,
+        "a driver whose legacy-stream memset and copy return early: a healthy VM still passes", r.stdout + r.stderr)
+    r = g.boot(root, env={"FAKECUDA_ASYNC": "1", "FAKECUDA_MIRROR": "1"})
+    tap(r.returncode == 1 and read(root, TOPO) is None, "... and writes into a private mirror still fail there",
+        r.stdout + r.stderr)
+
+
+def test_no_clique(g, tmp):
+    """GPUs the host gave no clique (its wrapper passed the VM through, e.g.
+    with stale host facts): nothing is broken, but there is no P2P, and
+    the verdict must not read "ok"."""
+    with open(os.path.join(SRC, "tests/fixtures/guest/two-cliques.host")) as f:
+        text = re.sub(r" clique=[0-9]+", "", f.read())
+    host, sysfs = os.path.join(tmp, "no-clique.host"), os.path.join(tmp, "sys-no-clique")
+    with open(host, "w") as f:
+        f.write(text)
+    subprocess.run([sys.executable, os.environ["MKHOST"], host, sysfs], check=True)
+    root = g.root("no-clique")
+    e = {**os.environ, **CUDA, "FAKECUDA_NO_PEER": "1"}
+    e.pop("JOURNAL_STREAM", None)
+    r = subprocess.run([GUEST, "boot", "--sysfs", sysfs, "--proc", g.proc, "--root", root], capture_output=True,
+                       text=True, env=e)
+    st = status(root)
+    tap(r.returncode == 0 and st["verdict"] == "no-p2p" and read(root, "etc/nccl.conf") == OPERATOR
+        and "no P2P between the 4 GPUs: no two share a clique" in r.stdout,
+        "GPUs without cliques: exit 0, nothing changed in nccl.conf, but verdict no-p2p and said so",
+        r.stdout + r.stderr + json.dumps(st))
+
+
+def test_unlisted(g):
+    root = g.root("unlisted")
+    r = g.boot(root, env={"FAKECUDA_DEVICES": "3"})
+    tap(r.returncode == 1 and read(root, TOPO) is None
+        and "0000:02:00.0-0000:04:00.0: LOST: one clique, but the driver does not list both GPUs" in r.stderr,
+        "a GPU the driver does not list: the fallback, and the line says so", r.stderr)
+
+
 def test_no_driver(g):
     for name, env, cuda in (("no libcuda", {"LD_LIBRARY_PATH": "/nonexistent"}, False),
                             ("no GPU seen", {"FAKECUDA_DEVICES": "0"}, True)):
@@ -240,6 +284,7 @@ def test_journal(g, tmp):
 def test_usage(g):
     root = g.root("usage")
     for args, want in ((["--size", "3"], "--size 3: bytes, a multiple of 4"), (["--timeout", "0"], "--timeout 0: seconds"),
+                       (["--timeout", "4294967356"], "--timeout 4294967356: seconds"),
                        (["--no-fallbak"], "did you mean --no-fallback?")):
         r = g.boot(root, *args)
         tap(r.returncode == 64 and len(r.stderr.splitlines()) == 1 and want in r.stderr and read(root, STATUS) is None,
@@ -274,6 +319,15 @@ def test_unit(tmp):
     tap("ExecStart=/usr/bin/qemu-p2p-guest boot $QEMU_P2P_GUEST_BOOT_OPTIONS" in unit and "Type=oneshot" in unit
         and "DefaultDependencies=no" in unit and "TimeoutStartSec=" in unit and "SuccessExitStatus=2" in unit,
         "the unit runs boot, oneshot, with a time limit, outside multi-user.target's wait", unit)
+    # systemd kills a unit past TimeoutStartSec before boot acts on the
+    # test: no fallback, no status. Boot's own limit must end first.
+    limit = int(unit.split("TimeoutStartSec=")[1].split()[0])
+    r = subprocess.run([GUEST, "boot", "--timeout", "100000"], capture_output=True, text=True)
+    most = re.search(r"seconds, 1 to ([0-9]+)", r.stderr)
+    most = int(most.group(1)) if most else 0
+    tap(r.returncode == 64 and 0 < most and most + 30 <= limit,
+        f"the largest --timeout boot takes ({most} s) ends 30 s before the unit's TimeoutStartSec ({limit} s)",
+        r.stderr)
     # The packaged path does not exist here: verify checks the command.
     path = os.path.join(d, "qemu-p2p-guest-topology.service")
     with open(path, "w") as f:
@@ -297,6 +351,9 @@ def main():
         test_recovery(g, root)
         root = test_broken(g, "no-peer", {"FAKECUDA_NO_PEER": "1"}, "LOST: one clique, but the driver refuses")
         test_recovery(g, root)
+        test_async(g)
+        test_no_clique(g, tmp)
+        test_unlisted(g)
         test_no_driver(g)
         test_timeout(g)
         test_no_fallback(g)

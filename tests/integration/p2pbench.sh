@@ -25,9 +25,15 @@ check "... each pair named as FAIL" has "GPU0 -> GPU1: peer access, copy FAIL, k
 check "... while each GPU alone passes (the mirror is only a peer's)" has "GPU1 alone (the control): copy PASS, kernel PASS"
 check "... verdict FAIL" has "FAIL: a pair with peer access lost data written over P2P"
 
+run FAKECUDA_DEVICES=2 FAKECUDA_ASYNC=1
+check "a driver whose legacy-stream memset and copy return early: still PASS, controls too" sh -c "[ \$(cat '$TMP/rc') = 0 ] && grep -q 'GPU1 alone (the control): copy PASS, kernel PASS' '$TMP/out'"
+run FAKECUDA_DEVICES=2 FAKECUDA_ASYNC=1 FAKECUDA_MIRROR=1
+check "... and the mirror still FAILs with it" has "GPU0 -> GPU1: peer access, copy FAIL, kernel FAIL"
+
 run FAKECUDA_DEVICES=2 FAKECUDA_NO_PEER=1
 check "no peer access: exit 0 (nothing claims P2P, nothing to fail)" rc_is 0
 check "no peer access: correctness not run, said so" has "GPU0 -> GPU1: no peer access: copy n/a, kernel n/a"
+check "no peer access: the last line says there is no P2P, not PASS" sh -c "tail -n 1 '$TMP/out' | grep -q '^NO P2P: no pair of GPUs has peer access'"
 
 env FAKECUDA_DEVICES=2 "$PB" --size 1M --iters 2 --reps 3 --json > "$TMP/out"
 check "--json: one object, matrices 2x2, verdicts per pair" json 'd["version"]==1 and len(d["unidirectional_gbps"]["p2p_on"])==2 and len(d["latency_us"]["p2p_off"][1])==2 and len(d["pairs"])==2 and d["pairs"][0]["copy"]=="PASS" and d["verdict"]=="PASS" and d["pairs"][0]["attributes"]["access_supported"]==1'

@@ -42,7 +42,11 @@ mkdir -p "$TMP/cfg"
 host blog-8gpu "$TMP/blog"
 config "$TMP/cfg/node" "[cliques]
 level = NODE"
-hosts="blog blog-node"
+# The example host with SR-IOV capable GPUs (as A100, H100 and many
+# data-center GPUs are): Nova sees them as type-PF.
+sed 's/^\(dev .* class=030[0-9]* vendor=10de .*\)$/\1 sriov=32/' "$QP2P_SRC/examples/blog-8gpu.host" > "$TMP/blog-sriov.host"
+python3 "$MKHOST" "$TMP/blog-sriov.host" "$TMP/blog-sriov"
+hosts="blog blog-node blog-sriov"
 for m in torch-ipc-8gpu wrx80-2gpu h12ssl-2gpu; do
 	python3 "$MKHOST" "$QP2P_SRC/tests/fixtures/real/$m.host" "$TMP/$m"
 	hosts="$hosts $m"
@@ -58,7 +62,7 @@ recipe() {
 
 # Proxmox's SysFSTools skips a function without an irq file, which
 # mkhost.py does not write: a copy of each tree that has one.
-for h in blog torch-ipc-8gpu wrx80-2gpu h12ssl-2gpu; do
+for h in blog blog-sriov torch-ipc-8gpu wrx80-2gpu h12ssl-2gpu; do
 	cp -a "$TMP/$h" "$TMP/$h.irq"
 	for d in "$TMP/$h.irq"/bus/pci/devices/*; do echo 16 > "$d/irq"; done
 done
@@ -209,6 +213,11 @@ config "$TMP/cfg/bad" "[cliques]
 level = sideways"
 refused "a configuration the wrapper rejects" "configuration rejected: $TMP/cfg/bad/qemu-p2p.conf:2:" \
 	--for nova --sysfs "$TMP/blog" --config "$TMP/cfg/bad/qemu-p2p.conf"
+sed '0,/^\(dev .* class=030[0-9]* vendor=10de .*\)$/s//\1 sriov=16/' "$QP2P_SRC/examples/blog-8gpu.host" > "$TMP/mixed.host"
+python3 "$MKHOST" "$TMP/mixed.host" "$TMP/mixed"
+refused "SR-IOV capable GPUs beside others (Nova: one device type per alias)" \
+	"--for nova: 0000:05:00.0 is SR-IOV capable (Nova's type-PF) and 0000:06:00.0 is not (type-PCI)" \
+	--for nova --sysfs "$TMP/mixed"
 refused "a host name Proxmox refuses as a node name" \
 	"--for proxmox: host name 'pve_1' is not a Proxmox node name" \
 	--for proxmox --hostname pve_1 --sysfs "$TMP/blog"

@@ -22,6 +22,13 @@
  *   FAKECUDA_V1_BROKEN=1    the old 4-argument cuGetProcAddress finds
  *                           nothing: only a caller of _v2 loads
  *   FAKECUDA_MISSING=NAME   the driver lacks entry point NAME
+ *   FAKECUDA_ASYNC=1        cuMemsetD32 and cuMemcpyHtoD on the legacy
+ *                           stream return before the device runs them,
+ *                           as the real driver may (device memory, pageable
+ *                           host memory): they run at the next
+ *                           cuStreamSynchronize(NULL) or cuMemcpyDtoH of
+ *                           that GPU, never before work on a non-blocking
+ *                           stream, which does not wait for them
  * Built with -DFAKECUDA_V1_ONLY it exports only cuGetProcAddress, as CUDA
  * 11.x drivers do; otherwise also cuGetProcAddress_v2 (CUDA 12.0+, with its
  * symbolStatus argument).
@@ -204,14 +211,54 @@ static CUresult cuMemFree(CUdeviceptr p)
 		}
 	return E_INVALID;
 }
-static CUresult cuMemcpyHtoD(CUdeviceptr d, const void *h, size_t n) { memcpy((void *)(uintptr_t)d, h, n); return OK; }
-static CUresult cuMemcpyDtoH(void *h, CUdeviceptr d, size_t n) { memcpy(h, (void *)(uintptr_t)d, n); return OK; }
-static CUresult cuMemsetD32(CUdeviceptr d, unsigned v, size_t n)
+/* FAKECUDA_ASYNC: the legacy stream's work of each GPU not run yet. */
+struct pending {
+	char *dst, *data; /* data: what to copy, or NULL for a memset */
+	size_t n;
+	uint32_t value;
+	struct pending *next;
+};
+static struct pending *legacy[16];
+
+static void run_legacy(int dev)
 {
-	for (size_t i = 0; i < n; i++)
-		((uint32_t *)(uintptr_t)d)[i] = v;
+	while (dev >= 0 && legacy[dev]) {
+		struct pending *p = legacy[dev];
+
+		legacy[dev] = p->next;
+		if (p->data)
+			memcpy(p->dst, p->data, p->n);
+		for (size_t i = 0; !p->data && i < p->n; i++)
+			((uint32_t *)(void *)p->dst)[i] = p->value;
+		free(p->data), free(p);
+	}
+}
+
+/* Queued behind the GPU's earlier legacy-stream work; run at once unless
+ * FAKECUDA_ASYNC. */
+static CUresult legacy_op(CUdeviceptr d, const void *h, uint32_t v, size_t n)
+{
+	struct pending *p, **end;
+
+	if (current < 0)
+		return E_INVALID;
+	if (!(p = calloc(1, sizeof(*p))) || (h && !(p->data = malloc(n))))
+		return free(p), E_OOM;
+	p->dst = (char *)(uintptr_t)d;
+	p->n = n;
+	p->value = v;
+	if (h)
+		memcpy(p->data, h, n);
+	for (end = &legacy[current]; *end; end = &(*end)->next)
+		;
+	*end = p;
+	if (!env_int("FAKECUDA_ASYNC", 0))
+		run_legacy(current);
 	return OK;
 }
+static CUresult cuMemcpyHtoD(CUdeviceptr d, const void *h, size_t n) { return legacy_op(d, h, 0, n); }
+static CUresult cuMemcpyDtoH(void *h, CUdeviceptr d, size_t n) { run_legacy(current); memcpy(h, (void *)(uintptr_t)d, n); return OK; }
+static CUresult cuMemsetD32(CUdeviceptr d, unsigned v, size_t n) { return legacy_op(d, NULL, v, n); }
 static void advance(size_t bytes, bool p2p) { now_us += 2.0 + (double)bytes / (p2p ? 50e3 : 20e3); }
 static CUresult cuMemcpyPeerAsync(CUdeviceptr dst, struct ctx *dc, CUdeviceptr src, struct ctx *sc, size_t n, void *s)
 {
@@ -238,7 +285,7 @@ static CUresult cuMemcpyDtoDAsync(CUdeviceptr d, CUdeviceptr s, size_t n, void *
 }
 static CUresult cuStreamCreate(struct stream **s, unsigned f) { (void)f; *s = calloc(1, sizeof(**s)); (*s)->dev = current; return OK; }
 static CUresult cuStreamDestroy(struct stream *s) { free(s); return OK; }
-static CUresult cuStreamSynchronize(struct stream *s) { (void)s; return OK; }
+static CUresult cuStreamSynchronize(struct stream *s) { if (!s) run_legacy(current); return OK; }
 static CUresult cuStreamWaitEvent(struct stream *s, struct event *e, unsigned f) { (void)s, (void)e, (void)f; return OK; }
 static CUresult cuEventCreate(struct event **e, unsigned f) { (void)f; *e = calloc(1, sizeof(**e)); return OK; }
 static CUresult cuEventDestroy(struct event *e) { free(e); return OK; }

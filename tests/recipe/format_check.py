@@ -187,10 +187,21 @@ def check_alias(line, schema, what):
     return a if ok else None
 
 
+def nova_dev_type(sysfs, addr):
+    """What Nova's libvirt driver makes of the function: type-PF when it is
+    SR-IOV capable (libvirt's virt_functions, from sriov_totalvfs > 0)."""
+    try:
+        with open(os.path.join(sysfs, "bus/pci/devices", addr, "sriov_totalvfs")) as f:
+            return "type-PF" if int(f.read()) > 0 else "type-PCI"
+    except FileNotFoundError:
+        return "type-PCI"
+
+
 def check_nova(recipe, sysfs, plan):
     text = open(recipe).read()
     group_of = {a: g["label"] for g in json.load(open(plan))["groups"] for a in g["gpus"]}
     addrs = set(os.listdir(os.path.join(sysfs, "bus/pci/devices")))
+    types = {nova_dev_type(sysfs, a) for a in group_of}
     section, specs, aliases = None, {}, {}
     for line in text.split("\n"):
         if line.startswith("["):
@@ -204,6 +215,8 @@ def check_nova(recipe, sysfs, plan):
             specs[a] = rc
         elif section == "[pci]" and line.startswith("alias = "):
             a = check_alias(line[8:], ALIAS_2023, "2023.1")
+            result(a is not None and {a["device_type"]} == types,
+                   f"alias {line[8:]}: the device type Nova gives the GPUs ({' '.join(sorted(types))})", a)
             if a:
                 aliases[a["name"]] = a.get("resource_class")
     result(set(specs) == set(group_of), "every GPU has one device_spec", sorted(set(group_of) ^ set(specs)))
@@ -215,7 +228,9 @@ def check_nova(recipe, sysfs, plan):
     result(bool(zed), "a block for releases before 2023.1", text[-400:])
     for line in zed:
         if line.startswith("alias = "):
-            check_alias(line[8:], ALIAS_ZED, "Zed")
+            a = check_alias(line[8:], ALIAS_ZED, "Zed")
+            result(a is not None and {a["device_type"]} == types,
+                   f"Zed alias {line[8:]}: the device type Nova gives the GPUs ({' '.join(sorted(types))})", a)
         else:
             d = json.loads(line[len("device_spec = "):])
             result(set(d) == {"address"} and d["address"] in group_of, f"Zed device_spec {d}: one GPU", d)

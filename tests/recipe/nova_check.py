@@ -62,16 +62,22 @@ def result(ok, desc, why=""):
 
 
 def functions(sysfs):
-    """Every PCI function of the tree, as the libvirt driver reports it."""
+    """Every PCI function of the tree, as the libvirt driver reports it: a
+    function with sriov_totalvfs > 0 gets libvirt's virt_functions
+    capability, which Nova's _get_device_type reads as type-PF."""
     out = []
     d = os.path.join(sysfs, "bus/pci/devices")
     for a in sorted(os.listdir(d)):
-        def attr(name):
-            with open(os.path.join(d, a, name)) as f:
-                return f.read().strip()
+        def attr(name, default=None):
+            try:
+                with open(os.path.join(d, a, name)) as f:
+                    return f.read().strip()
+            except FileNotFoundError:
+                return default
         out.append({
             "address": a, "vendor_id": attr("vendor")[2:], "product_id": attr("device")[2:],
-            "numa_node": int(attr("numa_node")), "dev_type": "type-PCI", "parent_addr": None,
+            "numa_node": int(attr("numa_node")),
+            "dev_type": "type-PF" if int(attr("sriov_totalvfs", "0")) > 0 else "type-PCI", "parent_addr": None,
             "label": f"label_{attr('vendor')[2:]}_{attr('device')[2:]}",
         })
     return out
@@ -186,7 +192,8 @@ def check_pools(recipe, funcs, group_of, tmp):
 
 def check_numa_claim(funcs, group_of):
     """Where the recipe says NUMA cannot: Nova's NUMA policy splits a VM."""
-    CONF.set_override("alias", [json.dumps({"name": "numa", "device_type": "type-PCI", "numa_policy": "required"})], "pci")
+    dev_type = next(f["dev_type"] for f in funcs if f["address"] in group_of)
+    CONF.set_override("alias", [json.dumps({"name": "numa", "device_type": dev_type, "numa_policy": "required"})], "pci")
     CONF.set_override("device_spec", [json.dumps({"address": a}) for a in group_of], "pci")
     wl = whitelist.Whitelist(CONF.pci.device_spec)
     devs = host_devices(wl, funcs)
