@@ -370,8 +370,11 @@ static int uninstall(struct inst *c)
 			rmdir(layout_path(&c->l, INSTALL_STATE_DIR, &state)); /* install made it; kept if not empty */
 		}
 	}
-	if (!c->json && !c->dry_run)
-		printf("%s\n", c->changed ? "uninstalled" : "nothing to uninstall");
+	/* A dry run that would change nothing says so too, not silence. */
+	if (!c->json && !json_object_array_length(c->files))
+		printf("nothing to uninstall\n");
+	else if (!c->json && !c->dry_run)
+		printf("uninstalled\n");
 	return 0;
 }
 

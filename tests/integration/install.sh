@@ -81,6 +81,8 @@ check "--purge with no domain left: link, host file and state gone" sh -c "[ ! -
 check "--purge never touches the operator's file" [ -f "$R/etc/qemu-p2p.conf" ]
 uninst --json > "$TMP/u2"
 check "uninstall again: nothing to do" json_is "$TMP/u2" 'not d["changed"]'
+uninst --dry-run > "$TMP/u3"
+check "uninstall --dry-run with nothing installed says so (not silence)" grep -qx 'nothing to uninstall' "$TMP/u3"
 
 # Domain files are read with libxml2, as libvirt reads them: libvirt's own
 # saved files (tests/fixtures/libvirt-saved), then files that fool a text
