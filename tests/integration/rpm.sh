@@ -31,7 +31,8 @@ for f in /usr/bin/qemu-p2p /usr/libexec/qemu-p2p/qemu-p2p-wrap /usr/share/man/ma
 done
 check "the host package ships no /etc/qemu-p2p.conf and no guest program" \
 	sh -c "! grep -e '^/etc/qemu-p2p.conf' -e p2pbench -e qemu-p2p-guest '$TMP/host.list'"
-for f in /usr/bin/qemu-p2p-guest /usr/bin/p2pbench /usr/lib/systemd/system/qemu-p2p-guest-topology.service; do
+for f in /usr/bin/qemu-p2p-guest /usr/bin/p2pbench /usr/lib/systemd/system/qemu-p2p-guest-topology.service \
+	/usr/lib/systemd/system-preset/90-qemu-p2p-guest.preset; do
 	check "the guest package holds $f" grep -qx "$f" "$TMP/guest.list"
 done
 check "the scriptlets call the CLI where the package puts it" \
