@@ -92,8 +92,12 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	cli_error("%s%s See \"%s help %s\".", msg, msg[0] && msg[strlen(msg) - 1] == '?' ? "" : ".",
-		  program_invocation_short_name, cmd);
+	if (cmd)
+		cli_error("%s%s See \"%s help %s\".", msg, msg[0] && msg[strlen(msg) - 1] == '?' ? "" : ".",
+			  program_invocation_short_name, cmd);
+	else
+		cli_error("%s%s See \"%s --help\".", msg, msg[0] && msg[strlen(msg) - 1] == '?' ? "" : ".",
+			  program_invocation_short_name);
 	return EXIT_USAGE;
 }
 
@@ -181,18 +185,30 @@ static int help_command(const struct cli_command *cmds, size_t n, const char *ab
 	return c->run(2, args);
 }
 
-static bool asks_json(int argc, char **argv)
+void cli_json_begin(int argc, char **argv, int first)
 {
-	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
-			return true;
-	return false;
+	json_wanted = false;
+	for (int i = first; i < argc && strcmp(argv[i], "--"); i++)
+		json_wanted |= !strcmp(argv[i], "--json") || !strcmp(argv[i], "-j");
+}
+
+int cli_json_end(int rc)
+{
+	struct json_object *j;
+
+	if (!rc || !json_wanted || json_printed)
+		return rc;
+	j = json_object_new_object();
+	json_object_object_add(j, "version", json_object_new_int(1));
+	json_object_object_add(j, "error", json_object_new_string(last_error[0] ? last_error : "failed"));
+	json_object_object_add(j, "exit_status", json_object_new_int(rc));
+	cli_print_json(j);
+	return rc;
 }
 
 int cli_dispatch(const struct cli_command *cmds, size_t n, const char *about, int argc, char **argv)
 {
 	const struct cli_command *c;
-	int rc;
 
 	/* getopt's own messages would be a second, differently shaped line. */
 	opterr = 0;
@@ -211,15 +227,6 @@ int cli_dispatch(const struct cli_command *cmds, size_t n, const char *about, in
 	if (!(c = find(cmds, n, argv[1])))
 		return unknown_command(cmds, n, argv[1]);
 	current = c->name;
-	json_wanted = asks_json(argc, argv);
-	rc = c->run(argc - 1, argv + 1);
-	if (rc && json_wanted && !json_printed) {
-		struct json_object *j = json_object_new_object();
-
-		json_object_object_add(j, "version", json_object_new_int(1));
-		json_object_object_add(j, "error", json_object_new_string(last_error[0] ? last_error : "failed"));
-		json_object_object_add(j, "exit_status", json_object_new_int(rc));
-		cli_print_json(j);
-	}
-	return rc;
+	cli_json_begin(argc, argv, 2);
+	return cli_json_end(c->run(argc - 1, argv + 1));
 }

@@ -39,8 +39,9 @@ void cli_print_json(struct json_object *o);
  * without having printed JSON. */
 void cli_error(const char *fmt, ...) _printf_(1, 2);
 
-/* A usage error: "PROGRAM CMD: MSG; see "PROGRAM help CMD"" (one line,
- * stderr); returns EXIT_USAGE. */
+/* A usage error: "PROGRAM CMD: MSG. See "PROGRAM help CMD"." (one line,
+ * stderr; cmd NULL: a program without commands, "See "PROGRAM --help"");
+ * returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 
 /* What getopt_long refused (opterr is off): the unknown option with the
@@ -52,6 +53,13 @@ struct cli_command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 };
+
+/* What cli_dispatch does around a command, for a program without
+ * commands (p2pbench): begin notes whether argv[first..] asks for --json;
+ * end prints {"version":1,"error":...,"exit_status":rc} when rc is a
+ * failure and no JSON was printed, and returns rc. */
+void cli_json_begin(int argc, char **argv, int first);
+int cli_json_end(int rc);
 
 /* PROGRAM COMMAND [OPTIONS]: runs the command named in argv[1] with the
  * rest; answers help [COMMAND], -h/--help (with `about` and the table),

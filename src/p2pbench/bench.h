@@ -23,6 +23,7 @@ struct bench {
 	struct gpu g[MAX_GPUS];
 	size_t size;
 	int iters, reps;
+	bool json;                                  /* --json */
 	int can[MAX_GPUS][MAX_GPUS];                /* cuDeviceCanAccessPeer */
 	int attr[MAX_GPUS][MAX_GPUS][4];            /* P2P attributes 1..4 */
 	double uni[2][MAX_GPUS][MAX_GPUS];          /* GB/s, [OFF|ON][from][to] */

@@ -6,16 +6,14 @@
 #include <getopt.h>
 #include <json.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
+#include "cliout.h"
 #include "pci.h"
 #include "util.h"
-
-#define EXIT_USAGE 64
 
 static void help(void)
 {
@@ -161,15 +159,6 @@ static void matrix(const struct bench *b, const char *title, const double m[MAX_
 			printf(fmt, m[i][j]);
 		printf("\n");
 	}
-}
-
-static bool json_printed;
-
-static void print_json(struct json_object *j)
-{
-	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(j);
-	json_printed = true;
 }
 
 /* "12.4" from 12040. */
@@ -349,7 +338,7 @@ static void report_json(const struct bench *b, bool pass)
 	}
 	json_object_object_add(j, "controls", controls);
 	json_object_object_add(j, "verdict", json_object_new_string(pass ? "PASS" : "FAIL"));
-	print_json(j);
+	cli_print_json(j);
 }
 
 static bool all_pass(const struct bench *b)
@@ -359,59 +348,6 @@ static bool all_pass(const struct bench *b)
 			if ((w == o || b->can[w][o]) && (b->ok[w][o].copy != V_PASS || b->ok[w][o].kernel != V_PASS))
 				return false;
 	return true;
-}
-
-/* --json was asked for (seen before any option is parsed, so a usage error
- * answers in JSON too) and nothing was printed yet: the run then ends with
- * {"version":1,"error":...,"exit_status":N}, as qemu-p2p's commands do. */
-static bool json_wanted;
-static char last_error[512];
-
-/* The one error shape, on stderr: "p2pbench: WHAT: WHY", one line. */
-static void say(const char *fmt, ...) _printf_(1, 2);
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "p2pbench: %s\n", last_error);
-}
-
-static bool asks_json(int argc, char **argv)
-{
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
-			return true;
-	return false;
-}
-
-/* What getopt refused (opterr is off): a missing value, or an unknown
- * option with the nearest long one. */
-static int bad_option(char **argv, const struct option *longs)
-{
-	const char *typed = argv[optind - 1], *names[16], *near = NULL;
-	char word[64];
-	size_t n = 0;
-
-	for (const struct option *o = longs; o->name && n < ARRAY_SIZE(names); o++) {
-		if (optopt && o->val == optopt && o->has_arg == required_argument) {
-			say("--%s needs a value; see \"p2pbench --help\"", o->name);
-			return EXIT_USAGE;
-		}
-		names[n++] = o->name;
-	}
-	snprintf(word, sizeof(word), "%.*s", (int)strcspn(typed + 2, "="), typed + 2);
-	if (!optopt && !strncmp(typed, "--", 2))
-		near = nearest_word(word, names, n);
-	if (optopt)
-		say("-%c: unknown option; see \"p2pbench --help\"", optopt);
-	else if (near)
-		say("%s: unknown option; did you mean --%s?", typed, near);
-	else
-		say("%s: unknown option; see \"p2pbench --help\"", typed);
-	return EXIT_USAGE;
 }
 
 /* A whole decimal number in [min, max]. */
@@ -437,35 +373,37 @@ static int parse(int argc, char **argv, struct bench *b, int *idx, int *n_idx)
 	};
 	int c;
 
-	opterr = 0;
+	opterr = 0; /* cli_bad_option says it, in one line */
 	while ((c = getopt_long(argc, argv, "s:i:r:d:jhV", longs, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (proof_parse_size(optarg, &b->size) < 0)
-				return say("--size %s: bytes, a multiple of 4 (K, M, G suffixes), e.g. 64M", optarg),
+				return cli_error("--size %s: bytes, a multiple of 4 (K, M, G suffixes), e.g. 64M",
+						 optarg),
 				       EXIT_USAGE;
 			break;
 		case 'i':
 			if (parse_count(optarg, 1, 1000000, &b->iters) < 0)
-				return say("--iters %s: a whole number from 1 to 1000000", optarg), EXIT_USAGE;
+				return cli_error("--iters %s: a whole number from 1 to 1000000", optarg), EXIT_USAGE;
 			break;
 		case 'r':
 			if (parse_count(optarg, 1, 64, &b->reps) < 0)
-				return say("--reps %s: a whole number from 1 to 64", optarg), EXIT_USAGE;
+				return cli_error("--reps %s: a whole number from 1 to 64", optarg), EXIT_USAGE;
 			break;
 		case 'd':
 			if (parse_devices(optarg, idx, n_idx) < 0)
-				return say("--devices %s: GPU indexes such as 0,1,3 (at most %d)", optarg, MAX_GPUS),
+				return cli_error("--devices %s: GPU indexes such as 0,1,3 (at most %d)", optarg,
+						 MAX_GPUS),
 				       EXIT_USAGE;
 			break;
-		case 'j': break;
+		case 'j': b->json = true; break;
 		case 'h': help(); return 0;
 		case 'V': printf("p2pbench %s\n", QEMU_P2P_VERSION); return 0;
-		default: return bad_option(argv, longs);
+		default: return cli_bad_option(NULL, argv, longs);
 		}
 	}
 	if (optind < argc)
-		return say("unexpected argument '%s'; see \"p2pbench --help\"", argv[optind]), EXIT_USAGE;
+		return cli_usage(NULL, "unexpected argument '%s'", argv[optind]);
 	return -1;
 }
 
@@ -478,17 +416,17 @@ static int run(int argc, char **argv, struct bench *b)
 	if (r >= 0)
 		return r;
 	if (cuda_load(&b->cu, msg, sizeof(msg)) < 0)
-		return say("%s", msg), 2;
+		return cli_error("%s", msg), 2;
 	r = setup(b, idx, n_idx);
 	if (r == 0)
 		r = bench_measure(b) == 0 && bench_verify(b) == 0 ? 0 : -1;
 	if (r < 0) {
-		say("%s", b->cu.error[0] ? b->cu.error : "setup failed");
+		cli_error("%s", b->cu.error[0] ? b->cu.error : "setup failed");
 		teardown(b);
 		return r == -2 ? 2 : r == -3 ? EXIT_USAGE : 1;
 	}
 	pass = all_pass(b);
-	if (json_wanted)
+	if (b->json)
 		report_json(b, pass);
 	else
 		report_text(b, pass);
@@ -499,17 +437,8 @@ static int run(int argc, char **argv, struct bench *b)
 int main(int argc, char **argv)
 {
 	static struct bench b = { .size = (size_t)64 << 20, .iters = 20, .reps = 5 };
-	int rc;
 
-	json_wanted = asks_json(argc, argv);
-	rc = run(argc, argv, &b);
-	if (rc && json_wanted && !json_printed) {
-		struct json_object *j = json_object_new_object();
-
-		json_object_object_add(j, "version", json_object_new_int(1));
-		json_object_object_add(j, "error", json_object_new_string(last_error[0] ? last_error : "failed"));
-		json_object_object_add(j, "exit_status", json_object_new_int(rc));
-		print_json(j);
-	}
-	return rc;
+	/* Seen before any option is parsed, so a usage error answers in JSON. */
+	cli_json_begin(argc, argv, 1);
+	return cli_json_end(run(argc, argv, &b));
 }
