@@ -3,13 +3,7 @@
 # QEMU driver, no daemon), JSON and legacy: the wrapper changes exactly the
 # GPU arguments, each in the expected spot, and nothing else.
 . "$(dirname "$0")/tap.sh"
-host c8-free-gpus "$TMP/sys"
-export QEMU_P2P_SYSFS=$TMP/sys QEMU_P2P_CONFIG=$TMP/etc/qemu-p2p.conf
-config "$TMP/etc" "[cliques]
-mode = map
-[map]
-0 = 0000:43:00.0 0000:44:00.0 0000:47:00.0 0000:48:00.0 0000:43:00.1"
-"$CLI" refresh > /dev/null 2>&1
+map_host
 
 for syntax in json legacy; do
 	sh "$QP2P_SRC/tools/libvirt-argv.sh" "$QP2P_SRC/tests/fixtures/gpu4-domain.xml" "$TMP/lv-$syntax" \

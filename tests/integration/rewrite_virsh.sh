@@ -5,13 +5,7 @@
 # backslash-newline continuations): the same argv, and so the same report,
 # as the arguments the shell itself splits from that text.
 . "$(dirname "$0")/tap.sh"
-host c8-free-gpus "$TMP/sys"
-export QEMU_P2P_SYSFS=$TMP/sys QEMU_P2P_CONFIG=$TMP/etc/qemu-p2p.conf
-config "$TMP/etc" "[cliques]
-mode = map
-[map]
-0 = 0000:43:00.0 0000:44:00.0 0000:47:00.0 0000:48:00.0 0000:43:00.1"
-"$CLI" refresh > /dev/null 2>&1
+map_host
 
 # The oracle: /bin/sh splits the text, the environment settings dropped
 # (as tools/libvirt-argv.sh does), one argument a line.

@@ -46,3 +46,16 @@ config() {
 	printf '%s\n' "$2" > "$1/qemu-p2p.conf"
 	chmod 644 "$1/qemu-p2p.conf"
 }
+
+# map_host: the c8-free-gpus host as $TMP/sys and the configuration the
+# argv tests rewrite against (its four GPUs and one audio function in one
+# [map] group, host facts recorded), both exported as the defaults.
+map_host() {
+	host c8-free-gpus "$TMP/sys"
+	export QEMU_P2P_SYSFS=$TMP/sys QEMU_P2P_CONFIG=$TMP/etc/qemu-p2p.conf
+	config "$TMP/etc" "[cliques]
+mode = map
+[map]
+0 = 0000:43:00.0 0000:44:00.0 0000:47:00.0 0000:48:00.0 0000:43:00.1"
+	"$CLI" refresh > /dev/null 2>&1
+}
