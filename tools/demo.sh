@@ -28,10 +28,7 @@ echo "== qemu-p2p plan --from-nvidia-smi: the blog's bare-metal 'all OK' beats t
 echo "(the bundled configuration holds that map: one group of eight)"
 echo
 echo "== The VM: 8 GPUs as libvirt writes them (virsh domxml-to-native, embedded driver)"
-mkdir -p "$demo/libvirt/etc"
-: > "$demo/libvirt/etc/qemu.conf"
-virsh -q -c "qemu:///embed?root=$demo/libvirt" domxml-to-native qemu-argv "$src/examples/gpu8-domain.xml" \
-	> "$demo/virsh.txt"
+sh "$src/tools/libvirt-native.sh" "$src/examples/gpu8-domain.xml" "$demo/libvirt" > "$demo/virsh.txt"
 # (libvirt's environment shortened: PATH and the per-domain directories)
 sed 's|PATH=[^ ]* HOME=.* \(/usr/bin/qemu-system\)|PATH=... HOME=... \1|' "$demo/virsh.txt" | fold -w 120
 

@@ -18,10 +18,7 @@ shell_split() {
 # A name with a quote and a space: virsh writes -name 'guest=gpu'\''s vm,...'.
 sed "s|<name>[^<]*</name>|<name>gpu's vm</name>|" "$QP2P_SRC/tests/fixtures/gpu4-domain.xml" > "$TMP/domain.xml"
 for syntax in json legacy; do
-	root=$TMP/lv-$syntax
-	mkdir -p "$root/etc"
-	if [ $syntax = legacy ]; then echo 'capability_filters = [ "device.json+hotplug" ]' > "$root/etc/qemu.conf"; else : > "$root/etc/qemu.conf"; fi
-	virsh -q -c "qemu:///embed?root=$root" domxml-to-native qemu-argv "$TMP/domain.xml" > "$TMP/$syntax.virsh" 2> "$TMP/$syntax.err"
+	sh "$QP2P_SRC/tools/libvirt-native.sh" "$TMP/domain.xml" "$TMP/lv-$syntax" $syntax > "$TMP/$syntax.virsh" 2> "$TMP/$syntax.err"
 	check "$syntax: virsh printed the command line with its environment first" grep -q '^LC_ALL=C PATH=' "$TMP/$syntax.virsh"
 	[ -s "$TMP/$syntax.virsh" ] || diag "virsh said:" "$(cat "$TMP/$syntax.err")"
 	check "$syntax: ... and shell quoting (the name's quote as '\\'')" grep -qF "guest=gpu'\\''s vm" "$TMP/$syntax.virsh"
