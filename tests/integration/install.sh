@@ -103,6 +103,10 @@ newroot "$R"; inst > /dev/null 2>&1
 domains instance-0000002a gpu-vm
 check "libvirt's saved files: status shows the <emulator> libvirt filled in, and the one named" \
 	status_says "d=={'instance-0000002a': '$W', 'gpu-vm': '/usr/bin/qemu-system-x86_64'}"
+DOMS=$QP2P_SRC/tests/fixtures/libvirt-saved/libvirt-tests
+domains QEMUGuest1 QEMUGuest2 delete
+check "libvirt's test suite files (qemuxml2xmloutdata: vfio hostdevs, the qemu namespace): each <emulator>" \
+	status_says "d=={'QEMUGuest1': '/usr/bin/qemu-system-x86_64', 'QEMUGuest2': '/usr/bin/qemu-system-i386', 'delete': '/usr/bin/qemu-system-x86_64'}"
 DOMS=$TMP/doms; mkdir -p "$DOMS"
 cat > "$DOMS/commented.xml" << XML
 <domain type='kvm'><name>commented</name><devices>
